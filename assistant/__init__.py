@@ -1,0 +1,1 @@
+"""Local question answering that answers only with verbatim, cited quotes."""
