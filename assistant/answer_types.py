@@ -1,0 +1,87 @@
+"""Answer-type cues: what kind of span a question wants, and where such spans sit in a sentence.
+
+A "who" question wants a name, "how many" a number, "when" a date, a question about a rating wants an Ofsted
+grade. These cues both re-rank sentences (a sentence with no name rarely answers "who") and pick the
+``highlight`` span. They are deliberately simple regular expressions: no model for named entities is used.
+"""
+
+from __future__ import annotations
+
+import re
+
+PERSON, DATE, NUMBER, GRADE = "person", "date", "number", "grade"
+
+_MONTHS = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|"
+    r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+)
+_DATE = re.compile(
+    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS}(?:\s+(?:19|20)\d\d)?"
+    rf"(?:\s*(?:to|-|–|and)\s*\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS}\s+(?:19|20)\d\d)?"
+    rf"|{_MONTHS}\s+(?:19|20)\d\d|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|(?:19|20)\d\d(?:-\d\d)?)\b"
+)
+_NUMBER = re.compile(
+    r"(?:£\s?\d[\d,.]*\s*(?:million|m|bn|billion|k)?|\b\d[\d,]*(?:\.\d+)?\s*(?:%|per cent|percent)?"
+    r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred)"
+    r"(?:[- ](?:one|two|three|four|five|six|seven|eight|nine|hundred))?\b)",
+    re.IGNORECASE,
+)
+_GRADE = re.compile(r"\b(?:outstanding|good|requires improvement(?: to be good)?|inadequate)\b", re.IGNORECASE)
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:[-’'][A-Z]?[a-z]+)?(?:\s+(?:[A-Z]\.\s*)?[A-Z][a-z]+(?:[-’'][A-Z]?[a-z]+)?){1,3}")
+_NOT_NAME_WORDS = frozenset(
+    """The This That These Those His Her Majesty Majesty’s Majesty's Inspector Inspectors Inspection Ofsted Council
+    Children Children’s Children's Services Service Social Care Department Education For And Of In On At To By
+    Local Authority Borough Metropolitan District City Government Board Trust Director Strategic Chief Executive
+    Councillor Portfolio Holder Leader Lead Team Inspectors’ Safeguarding Partnership Families Family Act
+    January February March April May June July August September October November December Commissioner
+    Minister Secretary State Independent Review Reviewing Officer Officers Adoption Agency Front Door
+    Bradford Leeds Wakefield Kirklees Calderdale Yorkshire West Halifax Huddersfield Master’s Degree University
+    Labour Conservative Tory Police Health Court Panel National Child Practice Early Help""".split()
+)
+
+_PERSON_Q = re.compile(r"^\s*(?:who|whom|whose)\b|\b(?:which|what) (?:person|inspector|commissioner|minister|"
+                       r"director|councillor|leader|chief executive|official)|\bname of\b|\bnamed?\b", re.I)
+_DATE_Q = re.compile(r"^\s*when\b|\b(?:what|which) (?:date|year|month|day)|\bwhat dates?\b|\bhow long ago\b", re.I)
+_NUMBER_Q = re.compile(r"\bhow (?:many|much)\b|\bwhat (?:number|percentage|proportion|amount|sum)\b|"
+                       r"\bhow long\b|\bby how\b", re.I)
+_GRADE_Q = re.compile(r"\b(?:grade|graded|rated|rating|judged|judgement|judgment|overall effectiveness)\b", re.I)
+
+
+def question_type(question: str) -> str | None:
+    """The kind of answer a question asks for, or None when no simple cue applies."""
+    if _NUMBER_Q.search(question):
+        return NUMBER
+    if _DATE_Q.search(question):
+        return DATE
+    if _PERSON_Q.search(question):
+        return PERSON
+    if _GRADE_Q.search(question):
+        return GRADE
+    return None
+
+
+def _names(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for m in _NAME.finditer(text):
+        words = [w for w in re.split(r"\s+", m.group()) if w and w not in _NOT_NAME_WORDS]
+        if len(words) >= 2 or (len(words) == 1 and m.group() != words[0]):
+            # trim generic words at either end so "Inspector Matt Reed" becomes "Matt Reed"
+            parts = list(re.finditer(r"\S+", m.group()))
+            keep = [p for p in parts if p.group() not in _NOT_NAME_WORDS]
+            if len(keep) >= 2:
+                spans.append((m.start() + keep[0].start(), m.start() + keep[-1].end()))
+    return spans
+
+
+def answer_spans(text: str, kind: str | None, question: str = "") -> list[tuple[int, int]]:
+    """Spans of ``text`` that are of the wanted kind, most likely answer first; words of the question excluded."""
+    if kind is None:
+        return []
+    if kind == PERSON:
+        spans = _names(text)
+    else:
+        pattern = {DATE: _DATE, NUMBER: _NUMBER, GRADE: _GRADE}[kind]
+        spans = [(m.start(), m.end()) for m in pattern.finditer(text)]
+    q = question.lower()
+    fresh = [(s, e) for s, e in spans if text[s:e].strip().lower() not in q]
+    return fresh or ([] if kind == PERSON else spans)

@@ -1,0 +1,261 @@
+"""Building the index: load documents, split, embed what is new, and write a complete new build atomically.
+
+Incremental by content hash: a document whose bytes and index settings are unchanged keeps its sentences,
+chunks and vectors from the previous build; only added or changed documents are embedded; removed documents
+leave. A change of model or chunking settings (or format version) triggers a clean rebuild. Bad files are
+reported by name and skipped; every other file is still indexed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .config import FORMAT_VERSION, IndexSettings
+from .documents import LOADER_VERSION, Document, DocumentError, discover, file_sha256, load_document
+from .embedding import Embedder
+from .lexical import Bm25Index, tokenize
+from .store import DocRecord, IndexStore, IndexUnavailable, load_store, read_manifest, write_store
+from .text import chunk_sentences, split_sentences
+
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Problem:
+    doc: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What one `assistant index` run did; the CLI prints it and the app shows it."""
+
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    problems: tuple[Problem, ...]
+    n_documents: int
+    n_pages: int
+    n_sentences: int
+    n_chunks: int
+    embedded: int
+    seconds: float
+    rebuild_reason: str | None
+    written: bool
+    index_path: str | None
+
+
+@dataclass
+class _Units:
+    """One document's sentences and chunks (page-local offsets, document-local sentence numbers) and vectors."""
+
+    record: DocRecord
+    sents: list[tuple[int, int, int]] = field(default_factory=list)  # (page_idx, start, end)
+    chunks: list[tuple[int, int, int, int, int]] = field(default_factory=list)  # (page_idx, first, last, s, e)
+    sent_vectors: np.ndarray | None = None
+    chunk_vectors: np.ndarray | None = None
+
+
+def fold_space(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _record(document: Document) -> DocRecord:
+    return DocRecord(
+        doc=document.doc, title=document.title, context=document.context,
+        content_hash=document.content_hash,
+        page_numbers=tuple(p.number for p in document.pages), pages=tuple(p.text for p in document.pages),
+        indexed_at=time.strftime("%Y-%m-%dT%H:%M:%S"),
+    )
+
+
+def _split(record: DocRecord, settings: IndexSettings, embedder: Embedder) -> _Units:
+    units = _Units(record)
+    context_tokens = embedder.count_tokens([record.context])[0] + 2
+    budget = max(32, min(settings.chunk_tokens, embedder.max_tokens - 2) - context_tokens)
+    for page_idx, text in enumerate(record.pages):
+        spans = split_sentences(text, settings.max_sentence_chars)
+        if not spans:
+            continue
+        tokens = embedder.count_tokens([fold_space(text[s.start : s.end]) for s in spans])
+        base = len(units.sents)
+        units.sents.extend((page_idx, s.start, s.end) for s in spans)
+        for c in chunk_sentences(spans, tokens, budget, settings.chunk_overlap):
+            units.chunks.append((page_idx, base + c.first, base + c.last, c.start, c.end))
+    return units
+
+
+def chunk_embedding_text(record: DocRecord, page_text: str, start: int, end: int) -> str:
+    """What a chunk is embedded (and BM25-indexed) as: its document's context line, then its text."""
+    return f"{record.context}\n{fold_space(page_text[start:end])}"
+
+
+def _reuse(store: IndexStore, doc_id: int) -> _Units:
+    a = store.arrays
+    units = _Units(store.docs[doc_id])
+    s_idx = np.flatnonzero(a["sent_doc"] == doc_id)
+    c_idx = np.flatnonzero(a["chunk_doc"] == doc_id)
+    first = int(s_idx[0]) if len(s_idx) else 0
+    units.sents = [(int(a["sent_page"][i]), int(a["sent_start"][i]), int(a["sent_end"][i])) for i in s_idx]
+    units.chunks = [
+        (int(a["chunk_page"][j]), int(a["chunk_first"][j]) - first, int(a["chunk_last"][j]) - first,
+         int(a["chunk_start"][j]), int(a["chunk_end"][j]))
+        for j in c_idx
+    ]
+    units.sent_vectors = store.sent_vectors[s_idx]
+    units.chunk_vectors = store.chunk_vectors[c_idx]
+    return units
+
+
+def _embed_new(units: list[_Units], embedder: Embedder, on_progress: ProgressFn | None) -> int:
+    """Embed sentences and chunks of documents that have no vectors yet, longest first in batches."""
+    todo = [u for u in units if u.sent_vectors is None]
+    texts: list[str] = []
+    for u in todo:
+        texts += [fold_space(u.record.pages[p][s:e]) for p, s, e in u.sents]
+        texts += [chunk_embedding_text(u.record, u.record.pages[p], s, e) for p, _, _, s, e in u.chunks]
+    if not texts:
+        return 0
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    batch = 64
+    for b in range(0, len(order), batch):
+        ids = order[b : b + batch]
+        vectors[ids] = embedder.encode([texts[i] for i in ids], batch_size=batch)
+        if on_progress:
+            on_progress(min(b + batch, len(order)), len(order))
+    pos = 0
+    for u in todo:
+        u.sent_vectors = vectors[pos : pos + len(u.sents)]
+        pos += len(u.sents)
+        u.chunk_vectors = vectors[pos : pos + len(u.chunks)]
+        pos += len(u.chunks)
+    return len(texts)
+
+
+def _assemble(units: list[_Units], settings: IndexSettings, dim: int) -> tuple[dict, np.ndarray, np.ndarray]:
+    cols: dict[str, list[int]] = {k: [] for k in (
+        "sent_doc", "sent_page", "sent_start", "sent_end",
+        "chunk_doc", "chunk_page", "chunk_first", "chunk_last", "chunk_start", "chunk_end")}
+    offset = 0
+    for doc_id, u in enumerate(units):
+        for p, s, e in u.sents:
+            cols["sent_doc"].append(doc_id)
+            cols["sent_page"].append(p)
+            cols["sent_start"].append(s)
+            cols["sent_end"].append(e)
+        for p, f, la, s, e in u.chunks:
+            cols["chunk_doc"].append(doc_id)
+            cols["chunk_page"].append(p)
+            cols["chunk_first"].append(offset + f)
+            cols["chunk_last"].append(offset + la)
+            cols["chunk_start"].append(s)
+            cols["chunk_end"].append(e)
+        offset += len(u.sents)
+    arrays = {k: np.asarray(v, dtype=np.int32) for k, v in cols.items()}
+
+    def stack(vs: list[np.ndarray | None]) -> np.ndarray:
+        parts = [v for v in vs if v is not None and len(v)]
+        return np.vstack(parts).astype(np.float32) if parts else np.zeros((0, dim), dtype=np.float32)
+
+    return arrays, stack([u.sent_vectors for u in units]), stack([u.chunk_vectors for u in units])
+
+
+def _rebuild_reason(manifest: dict | None, settings: IndexSettings) -> str | None:
+    if manifest is None:
+        return None
+    if manifest.get("format_version") != FORMAT_VERSION:
+        return f"index format changed ({manifest.get('format_version')} -> {FORMAT_VERSION})"
+    if manifest.get("loader_version") != LOADER_VERSION:
+        return f"document loader changed ({manifest.get('loader_version')} -> {LOADER_VERSION})"
+    old = manifest.get("settings", {})
+    for key, value in settings.as_dict().items():
+        if old.get(key) != value:
+            return f"setting {key} changed ({old.get(key)!r} -> {value!r})"
+    return None
+
+
+def build_index(
+    docs_dir: Path,
+    index_dir: Path,
+    settings: IndexSettings | None = None,
+    on_progress: ProgressFn | None = None,
+    on_problem: Callable[[Problem], None] | None = None,
+) -> BuildReport:
+    """Bring the index at ``index_dir`` up to date with ``docs_dir``; see the module docstring."""
+    t0 = time.perf_counter()
+    settings = settings or IndexSettings()
+    if not docs_dir.is_dir():
+        raise FileNotFoundError(f"documents folder not found: {docs_dir}")
+    manifest = read_manifest(index_dir)
+    rebuild_reason = _rebuild_reason(manifest, settings)
+    old: IndexStore | None = None
+    if manifest is not None and rebuild_reason is None:
+        try:
+            old = load_store(index_dir)
+        except IndexUnavailable as exc:
+            rebuild_reason = str(exc)
+    old_ids = {d.doc: i for i, d in enumerate(old.docs)} if old else {}
+    embedder = Embedder(settings.model)
+
+    units: list[_Units] = []
+    added: list[str] = []
+    changed: list[str] = []
+    unchanged: list[str] = []
+    problems: list[Problem] = []
+    for path in discover(docs_dir):
+        rel = path.relative_to(docs_dir).as_posix()
+        try:
+            digest = file_sha256(path)
+            if old is not None and rel in old_ids and old.docs[old_ids[rel]].content_hash == digest:
+                units.append(_reuse(old, old_ids[rel]))
+                unchanged.append(rel)
+                continue
+            document = load_document(path, docs_dir)
+        except (DocumentError, OSError) as exc:
+            problem = Problem(rel, getattr(exc, "reason", None) or str(exc))
+            problems.append(problem)
+            if on_problem:
+                on_problem(problem)
+            continue
+        units.append(_split(_record(document), settings, embedder))
+        (changed if rel in old_ids else added).append(rel)
+    removed = sorted(set(old_ids) - {u.record.doc for u in units})
+
+    nothing_to_do = old is not None and not added and not changed and not removed
+    embedded = 0
+    folder: Path | None = old.path if old is not None else None
+    if not nothing_to_do:
+        embedded = _embed_new(units, embedder, on_progress)
+        arrays, sent_vectors, chunk_vectors = _assemble(units, settings, embedder.dimension)
+        sent_tokens = [tokenize(u.record.pages[p][s:e]) for u in units for p, s, e in u.sents]
+        chunk_tokens = [
+            tokenize(chunk_embedding_text(u.record, u.record.pages[p], s, e))
+            for u in units
+            for p, _, _, s, e in u.chunks
+        ]
+        new_manifest = {
+            "model": settings.model, "dimension": embedder.dimension, "settings": settings.as_dict(),
+            "loader_version": LOADER_VERSION,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "documents": {u.record.doc: {"content_hash": u.record.content_hash, "title": u.record.title,
+                                         "pages": len(u.record.pages), "chunks": len(u.chunks),
+                                         "indexed_at": u.record.indexed_at} for u in units},
+            "counts": {"documents": len(units), "sentences": len(sent_tokens), "chunks": len(chunk_tokens)},
+            "problems": [{"doc": p.doc, "reason": p.reason} for p in problems],
+        }
+        folder = write_store(index_dir, new_manifest, [u.record for u in units], arrays, sent_vectors,
+                             chunk_vectors, Bm25Index.build(sent_tokens), Bm25Index.build(chunk_tokens))
+    return BuildReport(
+        added=tuple(added), changed=tuple(changed), removed=tuple(removed), unchanged=tuple(unchanged),
+        problems=tuple(problems), n_documents=len(units), n_pages=sum(len(u.record.pages) for u in units),
+        n_sentences=sum(len(u.sents) for u in units), n_chunks=sum(len(u.chunks) for u in units),
+        embedded=embedded, seconds=time.perf_counter() - t0, rebuild_reason=rebuild_reason,
+        written=not nothing_to_do, index_path=str(folder) if folder else None,
+    )

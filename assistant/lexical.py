@@ -1,0 +1,100 @@
+"""Lexical side: one tokeniser for documents and questions, and a BM25 index (bm25s) over token lists.
+
+The tokeniser folds case and accents, drops English stop words, maps common irregular verb forms to their base
+("led" -> "lead", which no stemmer does) and applies the Snowball stemmer, so "inspected", "inspection" and
+"inspections" meet.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+
+_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+STOP_WORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below between
+    both but by can could did do does doing down during each few for from further had has have having he her here
+    hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now of
+    off on once only or other our ours ourselves out over own same she should so some such than that the their
+    theirs them themselves then there these they this those through to too under until up very was we were what
+    when where which while who whom why will with would you your yours yourself yourselves s t don ll ve re d m
+    did does tell say says said many much whose""".split()
+)
+IRREGULAR = {
+    "led": "lead", "leads": "lead", "leading": "lead", "ran": "run", "run": "run", "wrote": "write",
+    "written": "write", "found": "find", "finds": "find", "made": "make", "given": "give", "gave": "give",
+    "took": "take", "taken": "take", "began": "begin", "begun": "begin", "chose": "choose", "chosen": "choose",
+    "held": "hold", "left": "leave", "met": "meet", "paid": "pay", "sent": "send", "spent": "spend",
+    "thought": "think", "told": "tell", "became": "become", "came": "come", "went": "go", "gone": "go",
+    "saw": "see", "seen": "see", "brought": "bring", "bought": "buy", "kept": "keep", "felt": "feel",
+    "children": "child", "people": "person", "women": "woman", "men": "man",
+}
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def tokenize(text: str) -> list[str]:
+    """Stemmed content tokens of ``text``, in order (repeats kept, as BM25 counts them)."""
+    words = [w.split("'")[0] for w in _WORD.findall(_fold(text).replace("’", "'"))]
+    words = [IRREGULAR.get(w, w) for w in words if w and w not in STOP_WORDS]
+    return _stemmer().stemWords(words)
+
+
+class Bm25Index:
+    """BM25 over pre-tokenised units; scores come back for every unit so they can be fused with dense scores."""
+
+    def __init__(self, retriever: bm25s.BM25) -> None:
+        self._bm25 = retriever
+        self._vocab = set(retriever.vocab_dict)
+
+    @classmethod
+    def build(cls, token_lists: list[list[str]]) -> Bm25Index:
+        retriever = bm25s.BM25(k1=1.2, b=0.75)
+        retriever.index([toks or [""] for toks in token_lists], show_progress=False)
+        return cls(retriever)
+
+    def scores(self, query_tokens: list[str]) -> np.ndarray:
+        known = [t for t in query_tokens if t in self._vocab and t]
+        if not known:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+
+    def idf(self, tokens: list[str]) -> dict[str, float]:
+        """Inverse document frequency of each known token (unknown tokens are left out)."""
+        n = self.size
+        out: dict[str, float] = {}
+        for t in tokens:
+            if t in self._vocab and t:
+                df = self._doc_freq(t)
+                out[t] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+        return out
+
+    def _doc_freq(self, token: str) -> int:
+        col = self._bm25.vocab_dict[token]
+        indptr = self._bm25.scores["indptr"]
+        return int(indptr[col + 1] - indptr[col])
+
+    @property
+    def size(self) -> int:
+        return int(self._bm25.scores["num_docs"])
+
+    def save(self, path: Path) -> None:
+        self._bm25.save(str(path))
+
+    @classmethod
+    def load(cls, path: Path) -> Bm25Index:
+        return cls(bm25s.BM25.load(str(path), mmap=False))

@@ -1,0 +1,80 @@
+"""Shared fixtures: the bundled corpus indexed once per session, and tiny corpora built in tmp_path.
+
+The full build of ``documents/`` embeds ~8,000 texts (about 2.5 minutes on 2 cores), so every test that needs
+the real corpus shares the one session-scoped index. Everything else uses tiny corpora of a few files with a
+handful of distinct sentences, which build in a second or two with the real model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+from assistant.api import Assistant
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DOCUMENTS = REPO_ROOT / "documents"
+
+# Distinct topics, so a question about one file can only be answered from that file.
+TINY_FILES: dict[str, str] = {
+    "harbour.txt": (
+        "The Kestrel Bay harbour was rebuilt in 1998 after a winter storm destroyed the old pier.\n"
+        "Fishing boats now moor along the eastern wall, where the water is deepest.\n"
+        "The harbour master, Agnes Pollard, keeps a logbook of every vessel that enters.\n"
+        "A small museum beside the slipway displays lobster pots and ship's lanterns."
+    ),
+    "orchard.md": (
+        "# The Hillside Orchard\n\n"
+        "The orchard grows forty varieties of apple on a south-facing slope.\n"
+        "Pruning happens every February, before the buds begin to swell.\n"
+        "Visitors may pick their own fruit on Saturdays during September.\n"
+        "The cider press was donated by a local brewery in 2011."
+    ),
+    "observatory.txt": (
+        "The Moorland Observatory houses a reflecting telescope with a two-metre mirror.\n"
+        "Astronomers there discovered a faint comet in the spring of 2004.\n"
+        "Public viewing nights are held on the first Friday of each month.\n"
+        "The dome is painted white to keep the instruments cool during the day."
+    ),
+}
+
+CorpusFactory = Callable[..., Path]
+
+
+def write_corpus(root: Path, files: Mapping[str, str | bytes]) -> Path:
+    """Write ``files`` (relative name -> text or bytes) under ``root`` and return ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def make_corpus(tmp_path: Path) -> CorpusFactory:
+    """Factory: ``make_corpus()`` writes the three TINY_FILES; ``make_corpus({...}, name="docs2")`` others."""
+
+    def make(files: Mapping[str, str | bytes] | None = None, name: str = "docs") -> Path:
+        return write_corpus(tmp_path / name, TINY_FILES if files is None else files)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def bundled_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real bundled corpus, indexed once for the whole session."""
+    index_dir = tmp_path_factory.mktemp("bundled") / "index"
+    report = Assistant(index_dir).build(DOCUMENTS)
+    assert report.written and report.n_documents >= 20, report
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def bundled_assistant(bundled_index: Path) -> Assistant:
+    return Assistant(bundled_index)
