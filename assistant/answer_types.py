@@ -21,7 +21,7 @@ _DATE = re.compile(
     rf"|{_MONTHS}\s+(?:19|20)\d\d|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|(?:19|20)\d\d(?:-\d\d)?)\b"
 )
 _NUMBER = re.compile(
-    r"(?:£\s?\d[\d,.]*\s*(?:million|m|bn|billion|k)?|\b\d[\d,]*(?:\.\d+)?\s*(?:%|per cent|percent)?"
+    r"(?:£\s?\d(?:[\d,.]*\d)?(?:\s*(?:million|bn|billion)|m|k)?|\b\d(?:[\d,]*\d)?(?:\.\d+)?(?:\s*(?:%|per cent|percent))?"
     r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred)"
     r"(?:[- ](?:one|two|three|four|five|six|seven|eight|nine|hundred))?\b)",
     re.IGNORECASE,
@@ -82,6 +82,8 @@ def answer_spans(text: str, kind: str | None, question: str = "") -> list[tuple[
     else:
         pattern = {DATE: _DATE, NUMBER: _NUMBER, GRADE: _GRADE}[kind]
         spans = [(m.start(), m.end()) for m in pattern.finditer(text)]
+    if kind == NUMBER:  # a bare year is rarely the answer to "how many"
+        spans.sort(key=lambda se: bool(re.fullmatch(r"(?:19|20)\d\d", text[se[0] : se[1]])))
     q = question.lower()
     fresh = [(s, e) for s, e in spans if text[s:e].strip().lower() not in q]
     return fresh or ([] if kind == PERSON else spans)
