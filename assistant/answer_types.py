@@ -21,7 +21,8 @@ _DATE = re.compile(
     rf"|{_MONTHS}\s+(?:19|20)\d\d|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|(?:19|20)\d\d(?:-\d\d)?)\b"
 )
 _NUMBER = re.compile(
-    r"(?:£\s?\d(?:[\d,.]*\d)?(?:\s*(?:million|bn|billion)|m|k)?|\b\d(?:[\d,]*\d)?(?:\.\d+)?(?:\s*(?:%|per cent|percent))?"
+    r"(?:£\s?\d(?:[\d,.]*\d)?(?:\s*(?:million|bn|billion)|m|k)?"
+    r"|\b\d(?:[\d,]*\d)?(?:\.\d+)?(?:\s*(?:%|per cent|percent))?"
     r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred)"
     r"(?:[- ](?:one|two|three|four|five|six|seven|eight|nine|hundred))?\b)",
     re.IGNORECASE,

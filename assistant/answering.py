@@ -20,17 +20,17 @@ from .store import IndexStore
 
 # Chosen by bench/tune_answering.py on eval/bundled_gold_tune.jsonl (tuning half only).
 DEFAULT_WEIGHTS: dict[str, float] = {
-    "sent_dense": 0.1875, "chunk_dense": 0.125, "neighbour_dense": 0.15, "sent_bm25": 0.0, "chunk_bm25": 0.6,
-    "cover": 0.125, "cover_context": 0.375, "doc_match": 0.3, "answer_type": 0.1875,
+    "sent_dense": 0.1875, "chunk_dense": 0.125, "neighbour_dense": 0.225, "sent_bm25": 0.0, "chunk_bm25": 0.6,
+    "cover": 0.125, "cover_context": 0.375, "doc_match": 0.3, "answer_type": 0.1875, "boilerplate": -0.5,
 }
 # Evidence for answering at all: a logistic model over the best sentence's absolute signals plus the
 # question-level BM25 strength (see module docstring), shifted so that 0 is the operating point chosen on the
 # tuning half (answerable questions wrongly refused <= 7%).
 EVIDENCE_WEIGHTS: dict[str, float] = {
-    "sent_dense": 2.9125, "chunk_dense": 3.1527, "cover": -0.3164, "cover_context": 1.0301, "doc_match": 1.9603,
-    "answer_type": 0.254, "bm25_strength": -2.7074,
+    "sent_dense": 2.8081, "chunk_dense": 4.1255, "cover": -0.955, "cover_context": 1.0265,
+    "doc_match": 1.7782, "answer_type": 0.2227, "bm25_strength": -2.2336,
 }
-EVIDENCE_BIAS = -3.5799
+EVIDENCE_BIAS = -3.9366
 
 
 @dataclass(frozen=True)

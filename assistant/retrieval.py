@@ -10,6 +10,8 @@ span the question asks for.
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -21,8 +23,9 @@ from .store import IndexStore
 
 FEATURES = (
     "sent_dense", "chunk_dense", "neighbour_dense", "sent_bm25", "chunk_bm25",
-    "cover", "cover_context", "doc_match", "answer_type",
+    "cover", "cover_context", "doc_match", "answer_type", "boilerplate",
 )
+_DIGITS = re.compile(r"\d+")
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,19 @@ class Searcher:
         lo = np.searchsorted(self.store.chunk_last, n, side="left")
         hi = np.searchsorted(self.store.chunk_first, n, side="right") - 1
         return lo, hi
+
+    @cached_property
+    def _boilerplate(self) -> np.ndarray:
+        """1.0 for sentences whose words (digits masked) recur in 40% of documents (and 3+): copyright lines,
+        addresses. Rarer repeats are often answers ("Overall effectiveness Good" on several cover pages)."""
+        docs_by_text: dict[str, set[int]] = defaultdict(set)
+        keys = []
+        for i in range(self.store.n_sentences):
+            key = _DIGITS.sub("#", " ".join(self.store.sentence_text(i).lower().split()))
+            keys.append(key)
+            docs_by_text[key].add(int(self.store.sent_doc[i]))
+        floor = max(3, int(0.4 * len(self.store.docs)))
+        return np.array([1.0 if len(docs_by_text[k]) >= floor else 0.0 for k in keys], dtype=np.float32)
 
     @cached_property
     def _doc_tokens(self) -> list[frozenset[str]]:
@@ -146,6 +162,6 @@ class Searcher:
             has_type = 1.0 if query.kind and answer_spans(text, query.kind, query.text) else 0.0
             rows[r] = (
                 sent_dense[r], chunk_dense, neighbour[r], sent_bm25[i] / (max_sb or 1.0), chunk_lex,
-                cover, cover_ctx, doc_match, has_type,
+                cover, cover_ctx, doc_match, has_type, self._boilerplate[i],
             )
         return rows
