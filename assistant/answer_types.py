@@ -37,7 +37,8 @@ _NOT_NAME_WORDS = frozenset(
     January February March April May June July August September October November December Commissioner
     Minister Secretary State Independent Review Reviewing Officer Officers Adoption Agency Front Door
     Bradford Leeds Wakefield Kirklees Calderdale Yorkshire West Halifax Huddersfield Master’s Degree University
-    Labour Conservative Tory Police Health Court Panel National Child Practice Early Help""".split()
+    Labour Conservative Tory Police Health Court Panel National Child Practice Early Help Judgement Grade Open
+    Licence Crown Copyright Overall Effectiveness""".split()
 )
 
 _PERSON_Q = re.compile(r"^\s*(?:who|whom|whose)\b|\b(?:which|what) (?:person|inspector|commissioner|minister|"
@@ -74,6 +75,11 @@ def _names(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _is_paragraph_number(text: str, start: int, end: int) -> bool:
+    """"37." at the start of a line numbers a paragraph; it is never an answer."""
+    return (start == 0 or text[start - 1] == "\n") and text[end : end + 1] in (".", ")")
+
+
 def answer_spans(text: str, kind: str | None, question: str = "") -> list[tuple[int, int]]:
     """Spans of ``text`` that are of the wanted kind, most likely answer first; words of the question excluded."""
     if kind is None:
@@ -82,7 +88,11 @@ def answer_spans(text: str, kind: str | None, question: str = "") -> list[tuple[
         spans = _names(text)
     else:
         pattern = {DATE: _DATE, NUMBER: _NUMBER, GRADE: _GRADE}[kind]
-        spans = [(m.start(), m.end()) for m in pattern.finditer(text)]
+        spans = [
+            (m.start(), m.end())
+            for m in pattern.finditer(text)
+            if not _is_paragraph_number(text, m.start(), m.end())
+        ]
     if kind == NUMBER:  # a bare year is rarely the answer to "how many"
         spans.sort(key=lambda se: bool(re.fullmatch(r"(?:19|20)\d\d", text[se[0] : se[1]])))
     q = question.lower()

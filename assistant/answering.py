@@ -20,17 +20,17 @@ from .store import IndexStore
 
 # Chosen by bench/tune_answering.py on eval/bundled_gold_tune.jsonl (tuning half only).
 DEFAULT_WEIGHTS: dict[str, float] = {
-    "sent_dense": 0.1875, "chunk_dense": 0.125, "neighbour_dense": 0.225, "sent_bm25": 0.0, "chunk_bm25": 0.6,
-    "cover": 0.125, "cover_context": 0.375, "doc_match": 0.3, "answer_type": 0.1875, "boilerplate": -0.5,
+    "sent_dense": 0.2812, "chunk_dense": 0.125, "neighbour_dense": 0.225, "sent_bm25": 0.0, "chunk_bm25": 0.6,
+    "cover": 0.0625, "cover_context": 0.375, "doc_match": 0.3, "answer_type": 0.1875, "boilerplate": -0.5,
 }
 # Evidence for answering at all: a logistic model over the best sentence's absolute signals plus the
 # question-level BM25 strength (see module docstring), shifted so that 0 is the operating point chosen on the
 # tuning half (answerable questions wrongly refused <= 7%).
 EVIDENCE_WEIGHTS: dict[str, float] = {
-    "sent_dense": 2.8081, "chunk_dense": 4.1255, "cover": -0.955, "cover_context": 1.0265,
-    "doc_match": 1.7782, "answer_type": 0.2227, "bm25_strength": -2.2336,
+    "sent_dense": 2.7567, "chunk_dense": 3.3555, "cover": 0.0, "cover_context": 1.6206, "doc_match": 2.5801,
+    "answer_type": 0.1604, "bm25_strength": 0.0,
 }
-EVIDENCE_BIAS = -3.9366
+EVIDENCE_BIAS = -4.68
 
 
 @dataclass(frozen=True)
@@ -116,15 +116,20 @@ class Extractor:
         self.store = store
         self.settings = settings
 
-    def _same_page(self, a: int, b: int) -> bool:
+    def _same_paragraph(self, a: int, b: int) -> bool:
+        """Neighbours on one page with no blank line between them (a blank line ends a paragraph or a table)."""
         s = self.store
-        return 0 <= b < s.n_sentences and s.sent_doc[a] == s.sent_doc[b] and s.sent_page[a] == s.sent_page[b]
+        if not (0 <= b < s.n_sentences and s.sent_doc[a] == s.sent_doc[b] and s.sent_page[a] == s.sent_page[b]):
+            return False
+        lo, hi = min(a, b), max(a, b)
+        gap = s.page_text(int(s.sent_doc[a]), int(s.sent_page[a]))[int(s.sent_end[lo]) : int(s.sent_start[hi])]
+        return "\n\n" not in gap
 
     def _span(self, sid: int, by_id: dict[int, float], score: float) -> tuple[int, int]:
         """Sentence range for a quote: merge a neighbour that scores nearly as well, or a stub of a row."""
         first = last = sid
         for nb in (sid - 1, sid + 1):
-            if not self._same_page(sid, nb):
+            if not self._same_paragraph(sid, nb):
                 continue
             near = nb in by_id and by_id[nb] >= score - self.settings.merge_margin
             stub = len(self.store.sentence_text(sid).split()) <= 3 and nb == sid - 1

@@ -20,7 +20,7 @@ from .documents import LOADER_VERSION, Document, DocumentError, discover, file_s
 from .embedding import Embedder
 from .lexical import Bm25Index, tokenize
 from .store import DocRecord, IndexStore, IndexUnavailable, load_store, read_manifest, write_store
-from .text import chunk_sentences, split_sentences
+from .text import SPLITTER_VERSION, chunk_sentences, split_sentences
 
 ProgressFn = Callable[[int, int], None]
 
@@ -167,13 +167,17 @@ def _assemble(units: list[_Units], settings: IndexSettings, dim: int) -> tuple[d
     return arrays, stack([u.sent_vectors for u in units]), stack([u.chunk_vectors for u in units])
 
 
+def _versions() -> dict[str, int]:
+    """Versions of everything that shapes stored units; a change forces a clean rebuild."""
+    return {"format_version": FORMAT_VERSION, "loader_version": LOADER_VERSION, "splitter_version": SPLITTER_VERSION}
+
+
 def _rebuild_reason(manifest: dict | None, settings: IndexSettings) -> str | None:
     if manifest is None:
         return None
-    if manifest.get("format_version") != FORMAT_VERSION:
-        return f"index format changed ({manifest.get('format_version')} -> {FORMAT_VERSION})"
-    if manifest.get("loader_version") != LOADER_VERSION:
-        return f"document loader changed ({manifest.get('loader_version')} -> {LOADER_VERSION})"
+    for key, value in _versions().items():
+        if manifest.get(key) != value:
+            return f"{key.replace('_', ' ')} changed ({manifest.get(key)} -> {value})"
     old = manifest.get("settings", {})
     for key, value in settings.as_dict().items():
         if old.get(key) != value:
@@ -242,7 +246,7 @@ def build_index(
         ]
         new_manifest = {
             "model": settings.model, "dimension": embedder.dimension, "settings": settings.as_dict(),
-            "loader_version": LOADER_VERSION,
+            **_versions(),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "documents": {u.record.doc: {"content_hash": u.record.content_hash, "title": u.record.title,
                                          "pages": len(u.record.pages), "chunks": len(u.chunks),

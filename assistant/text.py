@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+SPLITTER_VERSION = 4  # bump on any rule change: stored sentence and chunk offsets depend on these rules
 ABBREVIATIONS = frozenset(
     """mr mrs ms mx dr prof st cllr sr jr rev hon rt gen col capt lt sgt no nos vs etc e.g i.e cf al inc ltd co
     jan feb mar apr jun jul aug sep sept oct nov dec approx para paras fig figs ch sec vol pp p est dept govt
@@ -77,7 +78,7 @@ def _line_breaks(text: str) -> list[int]:
                 _NUMBERED.match(stripped_next)
             )
             ends_terminal = prev.rstrip(_CLOSERS)[-1:] in _TERMINAL
-            short = len(prev) < 0.7 * typical
+            short = len(prev) <= 0.75 * typical
             if is_marker or (_starts_new_unit(nxt) and (ends_terminal or short)):
                 breaks.append(pos)
         pos += 1  # the newline itself
@@ -164,7 +165,35 @@ def split_sentences(text: str, max_chars: int = 600) -> list[Span]:
         span = _trim(text, a, b)
         if span:
             spans.extend(_cut_long(text, span, max_chars))
-    return spans
+    return _attach_table_values(text, spans, max_chars)
+
+
+def _attach_table_values(text: str, spans: list[Span], max_chars: int) -> list[Span]:
+    """Keep a table row whole: a value cell on its own line ("Inadequate", "Requires improvement") joins the
+    label line above it, when that label has no sentence punctuation and is not a "Key: value" line."""
+    out: list[Span] = []
+    merged = False  # a row that already took its value cell takes no other line
+    for span in spans:
+        unit = text[span.start : span.end]
+        if out and not merged:
+            prev = out[-1]
+            label = text[prev.start : prev.end]
+            gap = text[prev.end : span.start]
+            if (
+                len(unit.split()) <= 5
+                and unit[-1] not in _TERMINAL + _CLOSERS
+                and gap.count("\n") == 1
+                and gap.strip() == ""
+                and label.rstrip(_CLOSERS)[-1:] not in _TERMINAL
+                and ":" not in label
+                and span.end - prev.start <= max_chars
+            ):
+                out[-1] = Span(prev.start, span.end)
+                merged = True
+                continue
+        out.append(span)
+        merged = False
+    return out
 
 
 def chunk_sentences(
@@ -186,5 +215,8 @@ def chunk_sentences(
         chunks.append(ChunkSpan(i, j, sentences[i].start, sentences[j].end))
         if j == n - 1:
             break
-        i = max(j + 1 - overlap, i + 1)
+        nxt = max(j + 1 - overlap, i + 1)
+        if sum(sentence_tokens[nxt : j + 2]) > max_tokens:
+            nxt = j + 1  # the overlap cannot join the next sentence: a window of only overlap would repeat it
+        i = nxt
     return chunks

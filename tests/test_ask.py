@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from functools import cache
+from pathlib import Path
 
 import pytest
-from conftest import DOCUMENTS
+from conftest import DOCUMENTS, CorpusFactory
 
 from assistant.answering import Answer, Quote
 from assistant.api import Assistant, BadQuestion
@@ -199,3 +200,19 @@ def test_asking_twice_gives_the_same_answer(bundled_assistant: Assistant) -> Non
     first.pop("timings_ms")
     second.pop("timings_ms")
     assert first == second
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("Who is the harbour master that keeps a logbook of every vessel?", "Agnes Pollard"),
+    ("Who keeps a logbook at the harbour?", "Agnes Pollard"),
+    ("When does pruning happen in the orchard?", "February"),
+    ("How many varieties of apple does the orchard grow?", "forty varieties"),
+])
+def test_a_question_that_restates_one_sentence_is_answered(tmp_path: Path, make_corpus: CorpusFactory,
+                                                           question: str, answer: str) -> None:
+    """A tiny corpus whose one sentence restates the question: the assistant must answer, not abstain."""
+    assistant = Assistant(tmp_path / "index")
+    assistant.build(make_corpus())
+    result = assistant.ask(question)
+    assert answer in result.quotes[0].text
+    assert result.answered, f"abstained (evidence {result.evidence:.3f}) on: {result.quotes[0].text!r}"
