@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-SPLITTER_VERSION = 4  # bump on any rule change: stored sentence and chunk offsets depend on these rules
+SPLITTER_VERSION = 5  # bump on any rule change: stored sentence and chunk offsets depend on these rules
 ABBREVIATIONS = frozenset(
     """mr mrs ms mx dr prof st cllr sr jr rev hon rt gen col capt lt sgt no nos vs etc e.g i.e cf al inc ltd co
     jan feb mar apr jun jul aug sep sept oct nov dec approx para paras fig figs ch sec vol pp p est dept govt
@@ -57,6 +57,12 @@ def _starts_new_unit(line: str) -> bool:
     return s[0].isupper() or s[0].isdigit() or s[0] in _OPENERS
 
 
+def _is_marker(line: str) -> bool:
+    """A bullet ("◼ ", "• ") or a paragraph number ("1. ", "2.1 ", "(a) ") opens the line."""
+    s = line.lstrip()
+    return bool(s) and ((s[0] in BULLETS and s[1:2] in (" ", "")) or bool(_NUMBERED.match(s)))
+
+
 def _line_breaks(text: str) -> list[int]:
     """Offsets of newline characters where a new sentence begins (the break belongs to neither side)."""
     lines = text.split("\n")
@@ -73,10 +79,7 @@ def _line_breaks(text: str) -> list[int]:
         if not prev or not nxt.strip():
             breaks.append(pos)  # paragraph boundary
         else:
-            stripped_next = nxt.lstrip()
-            is_marker = (stripped_next[0] in BULLETS and stripped_next[1:2] in (" ", "")) or bool(
-                _NUMBERED.match(stripped_next)
-            )
+            is_marker = _is_marker(nxt)
             ends_terminal = prev.rstrip(_CLOSERS)[-1:] in _TERMINAL
             short = len(prev) <= 0.75 * typical
             if is_marker or (_starts_new_unit(nxt) and (ends_terminal or short)):
@@ -181,6 +184,7 @@ def _attach_table_values(text: str, spans: list[Span], max_chars: int) -> list[S
             gap = text[prev.end : span.start]
             if (
                 len(unit.split()) <= 5
+                and not _is_marker(unit)
                 and unit[-1] not in _TERMINAL + _CLOSERS
                 and gap.count("\n") == 1
                 and gap.strip() == ""

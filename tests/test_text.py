@@ -198,7 +198,8 @@ def test_realistic_cover_page_and_paragraphs() -> None:
     assert "Lead inspector: Matt Reed, His Majesty’s Inspector" in got
     assert "Judgement Grade" in got
     assert "Overall effectiveness Inadequate" in got
-    assert "The impact of leaders on social work\npractice with children and families" in got
+    # a table row stays whole: the value cell joins its label
+    assert "The impact of leaders on social work\npractice with children and families\nInadequate" in got
     assert "◼ assessments" in got and "• supervision" in got
     assert "1. Services for children in Bradford have deteriorated since the last inspection in 2018." in got
     assert any(s.startswith("Mr. Jones, e.g. the interim director") and s.endswith("findings.”") for s in got)
