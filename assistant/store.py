@@ -12,7 +12,6 @@ content hash and a checksum of every file, so a damaged or foreign index is refu
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -24,6 +23,7 @@ import faiss
 import numpy as np
 
 from .config import FORMAT_VERSION
+from .documents import file_sha256
 from .lexical import Bm25Index
 
 POINTER = "CURRENT"
@@ -110,14 +110,6 @@ def flat_index(vectors: np.ndarray) -> faiss.Index:
     return index
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json")
 
@@ -149,7 +141,7 @@ def write_store(root: Path, manifest: dict, docs: list[DocRecord], arrays: dict[
     sent_bm25.save(folder / "bm25_sentences")
     chunk_bm25.save(folder / "bm25_chunks")
     manifest = {**manifest, "format_version": FORMAT_VERSION,
-                "checksums": {str(p.relative_to(folder)): _sha256(p) for p in _files(folder)}}
+                "checksums": {str(p.relative_to(folder)): file_sha256(p) for p in _files(folder)}}
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
     _fsync_tree(folder)
     tmp = root / f".{POINTER}.{os.getpid()}.tmp"
@@ -204,7 +196,7 @@ def load_store(root: Path, verify: bool = True) -> IndexStore:
     if verify:
         for name, digest in manifest.get("checksums", {}).items():
             p = folder / name
-            if not p.is_file() or _sha256(p) != digest:
+            if not p.is_file() or file_sha256(p) != digest:
                 raise IndexUnavailable(f"index file {name} is missing or damaged; rebuild with `assistant index`")
     try:
         docs = [DocRecord.from_json(d) for d in json.loads((folder / "docs.json").read_text())]
