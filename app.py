@@ -41,8 +41,11 @@ def show_answer(answer) -> None:
         if answer.quotes:
             st.caption("Closest passages (not an answer):")
     for quote in answer.quotes:
-        st.markdown(f"<blockquote>{quote_html(quote)}</blockquote>", unsafe_allow_html=True)
-        st.caption(escape(source_line(quote)), unsafe_allow_html=True)
+        st.markdown(
+            f"<blockquote>{quote_html(quote)}</blockquote>"
+            f"<p style='font-size:0.85em;color:#555'>{escape(source_line(quote))}</p>",
+            unsafe_allow_html=True,
+        )
 
 
 st.title("Ask the documents")

@@ -7,17 +7,14 @@ highlighted answer span.
 
 from __future__ import annotations
 
-import html
-
 from .answering import Quote
 
-_MARKDOWN = {c: f"&#{ord(c)};" for c in "[]()*_`~#!|\\{}<>$"}
+_ENTITIES = {c: f"&#{ord(c)};" for c in "&<>\"'[]()*_`~#!|\\{}$"}
 
 
 def escape(text: str) -> str:
-    """Escape for HTML and neutralise Markdown; whitespace runs fold to one space for display."""
-    out = html.escape(" ".join(text.split()), quote=True)
-    return "".join(_MARKDOWN.get(c, c) for c in out) if any(c in out for c in _MARKDOWN) else out
+    """Escape for HTML and neutralise Markdown in one pass; whitespace runs fold to one space for display."""
+    return "".join(_ENTITIES.get(c, c) for c in " ".join(text.split()))
 
 
 def quote_html(quote: Quote) -> str:
