@@ -19,7 +19,7 @@ from .config import FORMAT_VERSION, IndexSettings
 from .documents import LOADER_VERSION, Document, DocumentError, discover, file_sha256, load_document
 from .embedding import Embedder
 from .lexical import Bm25Index, tokenize
-from .store import DocRecord, IndexStore, IndexUnavailable, load_store, read_manifest, write_store
+from .store import ARRAY_NAMES, DocRecord, IndexStore, IndexUnavailable, load_store, read_manifest, write_store
 from .text import SPLITTER_VERSION, chunk_sentences, split_sentences
 
 ProgressFn = Callable[[int, int], None]
@@ -140,9 +140,7 @@ def _embed_new(units: list[_Units], embedder: Embedder, on_progress: ProgressFn 
 
 
 def _assemble(units: list[_Units], settings: IndexSettings, dim: int) -> tuple[dict, np.ndarray, np.ndarray]:
-    cols: dict[str, list[int]] = {k: [] for k in (
-        "sent_doc", "sent_page", "sent_start", "sent_end",
-        "chunk_doc", "chunk_page", "chunk_first", "chunk_last", "chunk_start", "chunk_end")}
+    cols: dict[str, list[int]] = {k: [] for k in ARRAY_NAMES}
     offset = 0
     for doc_id, u in enumerate(units):
         for p, s, e in u.sents:

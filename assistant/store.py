@@ -27,7 +27,7 @@ from .documents import file_sha256
 from .lexical import Bm25Index
 
 POINTER = "CURRENT"
-_ARRAYS = (
+ARRAY_NAMES = (
     "sent_doc", "sent_page", "sent_start", "sent_end",
     "chunk_doc", "chunk_page", "chunk_first", "chunk_last", "chunk_start", "chunk_end",
 )
@@ -201,7 +201,7 @@ def load_store(root: Path, verify: bool = True) -> IndexStore:
     try:
         docs = [DocRecord.from_json(d) for d in json.loads((folder / "docs.json").read_text())]
         with np.load(folder / "units.npz") as z:
-            arrays = {k: z[k] for k in _ARRAYS}
+            arrays = {k: z[k] for k in ARRAY_NAMES}
         sent_vectors = np.load(folder / "sentence_vectors.npy")
         chunk_vectors = np.load(folder / "chunk_vectors.npy")
         return IndexStore(
