@@ -123,16 +123,16 @@ class Searcher:
         if max_sb > 0:
             ids.update(int(i) for i in self._top(sent_bm25, sent_k, sent_allowed))
         cand = np.array(sorted(ids), dtype=np.int64)
-        feats = self._features(query, cand, sent_bm25, chunk_bm25, max_sb, max_cb)
-        total_idf = sum(s.sent_bm25.idf(toks).values())
+        idf = s.sent_bm25.idf(toks)
+        total_idf = sum(idf.values())
+        feats = self._features(query, cand, idf, sent_bm25, chunk_bm25, max_sb, max_cb)
         return Candidates(cand, feats, max_sb / total_idf if total_idf else 0.0)
 
-    def _features(self, query: Query, cand: np.ndarray, sent_bm25: np.ndarray, chunk_bm25: np.ndarray,
-                  max_sb: float, max_cb: float) -> np.ndarray:
+    def _features(self, query: Query, cand: np.ndarray, idf: dict[str, float], sent_bm25: np.ndarray,
+                  chunk_bm25: np.ndarray, max_sb: float, max_cb: float) -> np.ndarray:
         s = self.store
         q = query.vector.astype(np.float32)
         lo, hi = self._sentence_chunks
-        idf = s.sent_bm25.idf(list(query.tokens))
         total_idf = sum(idf.values()) or 1.0
         n = s.n_sentences
         sent_dense = s.sent_vectors[cand] @ q
