@@ -1,0 +1,189 @@
+"""Public benchmark data (SciFact, SQuAD) as the product sees it: one document file per abstract or paragraph.
+
+The data sits beside the repository in ``../shared/bench`` (read-only, never copied into the project); set
+``ASSISTANT_BENCH_DATA`` (or pass ``--data``) to read it from elsewhere. Documents and indexes are written to a
+cache outside the repository (``~/.cache/bradford-assistant-bench``, or ``ASSISTANT_BENCH_CACHE``) and built with
+the product's own ``build_index``, so a second run only checks content hashes.
+
+Document layout, chosen so the whole text is indexed with exact offsets and a real title:
+
+* SQuAD: ``<article-slug>/<pid:05d>.md`` holding ``# <article title>``, a blank line, then the paragraph verbatim.
+  ``pid`` is the paragraph's position in dev-v1.1 (all 2,067); dev-v2.0's 1,204 paragraphs are a subset and map
+  to the same files by their text. The Markdown heading gives the document its title (the Wikipedia article's,
+  as DPR-style open-domain QA also keeps) and the numeric file stem adds nothing to the context line.
+* SciFact: ``<doc_id>.md`` holding ``# <paper title>``, a blank line, then the abstract (BEIR indexes title + text).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA_ENV = "ASSISTANT_BENCH_DATA"
+CACHE_ENV = "ASSISTANT_BENCH_CACHE"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def data_root(override: Path | str | None = None) -> Path:
+    """``--data`` flag, else $ASSISTANT_BENCH_DATA, else ``../shared/bench`` beside the repository."""
+    if override:
+        return Path(override)
+    if os.environ.get(DATA_ENV):
+        return Path(os.environ[DATA_ENV])
+    return Path(__file__).resolve().parents[2] / "shared" / "bench"
+
+
+def cache_root(override: Path | str | None = None) -> Path:
+    if override:
+        return Path(override)
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    return Path.home() / ".cache" / "bradford-assistant-bench"
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write only when the bytes differ, so the incremental index build sees unchanged files as unchanged."""
+    data = text.encode("utf-8")
+    if path.is_file() and path.read_bytes() == data:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return True
+
+
+def slug(title: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-") or "untitled"
+
+
+# --- SQuAD ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SquadParagraph:
+    pid: int  # position among dev-v1.1's paragraphs
+    article: int  # position of the article in its file
+    title: str  # Wikipedia article title, underscores as spaces
+    context: str
+
+    @property
+    def doc(self) -> str:
+        """The document path relative to the docs folder (what Quote.doc reports)."""
+        return f"{slug(self.title)}/{self.pid:05d}.md"
+
+
+@dataclass(frozen=True)
+class SquadQuestion:
+    qid: str
+    question: str
+    answers: tuple[str, ...]  # de-duplicated, official order; empty when unanswerable (v2.0)
+    pid: int
+    article: int
+
+
+def _read_squad(path: Path) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))["data"]
+
+
+def squad_paragraphs(root: Path) -> list[SquadParagraph]:
+    """All 2,067 dev-v1.1 paragraphs; they are the document collection for both versions."""
+    out: list[SquadParagraph] = []
+    for a, art in enumerate(_read_squad(root / "squad" / "dev-v1.1.json")):
+        for p in art["paragraphs"]:
+            out.append(SquadParagraph(len(out), a, art["title"].replace("_", " "), p["context"]))
+    return out
+
+
+def squad_questions(root: Path, version: str, paragraphs: list[SquadParagraph]) -> list[SquadQuestion]:
+    """Questions of ``dev-v1.1`` or ``dev-v2.0``, each pointing at its paragraph's pid (matched by text)."""
+    by_text = {p.context: p.pid for p in paragraphs}
+    out: list[SquadQuestion] = []
+    for a, art in enumerate(_read_squad(root / "squad" / f"dev-v{version}.json")):
+        for p in art["paragraphs"]:
+            pid = by_text[p["context"]]
+            for qa in p["qas"]:
+                answers = tuple(dict.fromkeys(x["text"] for x in qa["answers"]))
+                out.append(SquadQuestion(qa["id"], qa["question"], answers, pid, a))
+    return out
+
+
+def squad_document_text(p: SquadParagraph) -> str:
+    return f"# {p.title}\n\n{p.context}\n"
+
+
+def write_squad_docs(paragraphs: list[SquadParagraph], docs_dir: Path) -> int:
+    """Write one Markdown file per paragraph; returns how many files were (re)written."""
+    return sum(write_if_changed(docs_dir / p.doc, squad_document_text(p)) for p in paragraphs)
+
+
+# --- SciFact ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SciFact:
+    corpus: dict[str, tuple[str, str]]  # doc id -> (title, abstract)
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, dict[str, int]]]  # split -> query id -> doc id -> relevance
+
+    @staticmethod
+    def doc_name(doc_id: str) -> str:
+        return f"{doc_id}.md"
+
+
+def load_scifact(root: Path) -> SciFact:
+    base = root / "scifact"
+    corpus: dict[str, tuple[str, str]] = {}
+    with (base / "corpus.jsonl").open(encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            corpus[str(d["_id"])] = (d.get("title") or "", d.get("text") or "")
+    with (base / "queries.jsonl").open(encoding="utf-8") as f:
+        queries = {str(d["_id"]): d["text"] for d in map(json.loads, f)}
+    qrels: dict[str, dict[str, dict[str, int]]] = {}
+    for split in ("train", "test"):
+        rel: dict[str, dict[str, int]] = {}
+        with (base / "qrels" / f"{split}.tsv").open(encoding="utf-8") as f:
+            next(f)  # header
+            for line in f:
+                q, d, s = line.rstrip("\n").split("\t")
+                rel.setdefault(q, {})[d] = int(s)
+        qrels[split] = rel
+    return SciFact(corpus, queries, qrels)
+
+
+def scifact_document_text(title: str, abstract: str) -> str:
+    return f"# {' '.join(title.split()) or 'Untitled'}\n\n{abstract}\n"
+
+
+def write_scifact_docs(data: SciFact, docs_dir: Path) -> int:
+    return sum(write_if_changed(docs_dir / SciFact.doc_name(i), scifact_document_text(t, a))
+               for i, (t, a) in data.corpus.items())
+
+
+# --- building ---------------------------------------------------------------------------------------------
+
+
+def ensure_index(docs_dir: Path, index_dir: Path) -> dict[str, object]:
+    """Bring the cached index up to date with the product's incremental build; returns a summary for results."""
+    from assistant.index import build_index
+
+    t0 = time.perf_counter()
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if now - last[0] > 30 or done == total:
+            last[0] = now
+            print(f"  embedded {done}/{total} texts ({now - t0:.0f} s)", flush=True)
+
+    report = build_index(docs_dir, index_dir, on_progress=progress)
+    if report.problems:
+        raise SystemExit(f"{len(report.problems)} documents could not be indexed, e.g. {report.problems[0]}")
+    return {
+        "documents": report.n_documents, "sentences": report.n_sentences, "chunks": report.n_chunks,
+        "embedded_now": report.embedded, "build_seconds": round(time.perf_counter() - t0, 1),
+        "index": str(index_dir),
+    }

@@ -1,0 +1,54 @@
+"""The benchmark metrics agree with hand-computed values of the reference scorers (pytrec_eval, SQuAD)."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+
+from metrics import ndcg_at_k, normalize_answer, recall_at_k, squad_em, squad_f1  # noqa: E402
+
+
+def test_ndcg_matches_a_hand_computed_value() -> None:
+    qrels = {"d2": 1, "d4": 1}
+    # relevant at rank 2 only: DCG = 1/log2(3); ideal has both relevant docs at ranks 1 and 2
+    expected = (1 / math.log2(3)) / (1 + 1 / math.log2(3))
+    assert ndcg_at_k(["d1", "d2", "d3"], qrels) == pytest.approx(expected)
+    assert ndcg_at_k(["d4", "d2", "d9"], qrels) == pytest.approx(1.0)
+    assert ndcg_at_k(["d1", "d3"], qrels) == 0.0
+
+
+def test_ndcg_uses_linear_gain_and_cuts_at_k() -> None:
+    qrels = {"a": 2, "b": 1, "z": 0}
+    got = ndcg_at_k(["b", "a"], qrels)
+    assert got == pytest.approx((1 + 2 / math.log2(3)) / (2 + 1 / math.log2(3)))  # pytrec_eval: gain = rel
+    ranking = [f"x{i}" for i in range(10)] + ["a"]
+    assert ndcg_at_k(ranking, qrels, k=10) == 0.0  # an 11th-ranked hit does not count at k=10
+    assert ndcg_at_k(["z"], qrels) == 0.0  # judged non-relevant adds nothing
+
+
+def test_recall_counts_all_judged_relevant_documents() -> None:
+    qrels = {"a": 1, "b": 1, "c": 0}
+    assert recall_at_k(["a", "x", "b"], qrels, 2) == 0.5
+    assert recall_at_k(["a", "x", "b"], qrels, 3) == 1.0
+    assert recall_at_k(["c"], qrels, 1) == 0.0
+
+
+def test_squad_normalisation_and_scores_follow_the_official_script() -> None:
+    assert normalize_answer("The  Denver Broncos!") == "denver broncos"
+    assert normalize_answer("an apple, a pear") == "apple pear"
+    assert squad_em("the Denver Broncos", ["Denver Broncos", "Broncos"]) == 1.0
+    assert squad_em("Denver", ["Denver Broncos"]) == 0.0
+    # pred {cat, sat}, gold {cat, sat, on, mat}: precision 1, recall 0.5
+    assert squad_f1("The cat sat.", ["cat sat on the mat", "dog"]) == pytest.approx(2 / 3)
+    assert squad_f1("dog", ["cat"]) == 0.0
+
+
+def test_squad_v2_unanswerable_scores_only_an_abstention() -> None:
+    assert squad_em("", []) == 1.0 and squad_f1("", []) == 1.0
+    assert squad_em("Denver", []) == 0.0 and squad_f1("Denver", []) == 0.0
+    assert squad_f1("", ["Denver"]) == 0.0
