@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .answer_types import question_type
 from .answering import DEFAULT_WEIGHTS, Answer, Extractor, evidence_features, evidence_score, score_candidates
+from .citations import Citation, Citer
 from .config import DEFAULT_INDEX_DIR, AnswerSettings, IndexSettings
 from .embedding import Embedder
 from .index import BuildReport, Problem, build_index
@@ -35,6 +36,7 @@ class _Snapshot:
     store: IndexStore
     searcher: Searcher
     embedder: Embedder
+    citer: Citer
 
 
 def match_docs(store: IndexStore, names: Iterable[str]) -> set[int]:
@@ -70,7 +72,8 @@ class Assistant:
         with self._lock:
             if self._snap is None or self._snap.folder != current:
                 store = load_store(self.index_dir)
-                self._snap = _Snapshot(store.path.name, store, Searcher(store), Embedder(store.manifest["model"]))
+                embedder = Embedder(store.manifest["model"])
+                self._snap = _Snapshot(store.path.name, store, Searcher(store), embedder, Citer(store, embedder))
             return self._snap
 
     @property
@@ -78,13 +81,19 @@ class Assistant:
         return self._snapshot().store
 
     def warm_up(self) -> None:
-        """Load index and model now, so the first question is as fast as the rest."""
-        self._snapshot().embedder.encode_query("warm up")
+        """Load index and model now, so the first question (or citation lookup) is as fast as the rest."""
+        snap = self._snapshot()
+        snap.embedder.encode_query("warm up")
+        snap.citer.prepare()
 
     def build(self, docs_dir: Path | str, settings: IndexSettings | None = None,
               on_progress: Callable[[int, int], None] | None = None,
               on_problem: Callable[[Problem], None] | None = None) -> BuildReport:
         return build_index(Path(docs_dir), self.index_dir, settings, on_progress, on_problem)
+
+    def cite(self, quote: str) -> Citation:
+        """Where the quote occurs: exact (folded), near (with a word diff) or not_found (closest passages)."""
+        return self._snapshot().citer.cite(quote)
 
     def ask(self, question: str, k: int | None = None, docs: Iterable[str] | None = None,
             settings: AnswerSettings | None = None) -> Answer:

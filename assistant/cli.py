@@ -1,4 +1,4 @@
-"""Command line: ``assistant index`` and ``assistant ask`` (contracts in DESIGN.md).
+"""Command line: ``assistant index``, ``ask`` and ``cite`` (contracts in DESIGN.md).
 
 Every subcommand takes ``--index DIR`` and ``--json``. Exit 0 on success, 2 on bad usage or bad input (including
 files that could not be indexed, after every good file was indexed), with a one-line error on stderr.
@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_ask.add_argument("question", help="the question, or '-' to read questions from stdin")
     p_ask.add_argument("--k", type=int, default=None, help="number of quotes (default 3)")
     p_ask.add_argument("--doc", action="append", help="only search this document (path or file name); repeatable")
+    p_cite = sub.add_parser("cite", parents=[common], help="find where a quote comes from and whether it is exact")
+    p_cite.add_argument("quote", help="the quote, or '-' to read one quote a line from stdin")
     return parser
 
 
@@ -139,14 +141,88 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return status
 
 
+_DIFF_MARKS = {"added": ("{+", "+}"), "dropped": ("[-", "-]")}
+
+
+def _diff_line(match) -> str:
+    """Source words with the quote's differences marked: [-only in source-] {+only in quote+}."""
+    out = []
+    for d in match.diff:
+        if d.op == "same":
+            out.append(d.source)
+        elif d.op == "changed":
+            out.append(f"[-{d.source}-]{{+{d.quote}+}}")
+        else:
+            a, b = _DIFF_MARKS[d.op]
+            out.append(f"{a}{d.quote or d.source}{b}")
+    return " ".join(out)
+
+
+def _print_citation(c, indent: str = "") -> None:
+    label = {"exact": "EXACT: found word for word", "near": "NEAR: a close variant was found",
+             "not_found": "NOT FOUND: the documents do not contain this quote"}[c.verdict]
+    if c.sentences and c.verdict == "near":
+        label = "PARTLY FOUND: some sentences were found (each sentence's verdict below)"
+    print(f"{indent}{label}" + (f" ({len(c.matches)} place(s))" if c.matches else ""))
+    shown = c.matches or c.closest
+    if c.closest and not c.matches:
+        print(f"{indent}Closest passages (not the quote):")
+    for n, m in enumerate(shown, 1):
+        pages = ", ".join(str(p.page) for p in m.parts if p.page is not None)
+        where = f", page {pages}" if pages else ""
+        role = " (quoting another source)" if m.quoted else ""
+        print(f"{indent}[{n}] {m.title}{role}\n{indent}    ({m.doc}{where}, characters {m.start}-{m.end}, "
+              f"similarity {m.similarity:.2f})")
+        body = " ".join(" ".join(p.text.split()) for p in m.parts)
+        print(textwrap.fill(f"“{body}”", width=100, initial_indent=indent + "    ", subsequent_indent=indent + "    "))
+        if m.diff and c.verdict != "exact":
+            print(textwrap.fill("diff: " + _diff_line(m), width=100, initial_indent=indent + "    ",
+                                subsequent_indent=indent + "      "))
+    if c.sentences:
+        counts = {v: sum(sc.verdict == v for sc in c.sentences) for v in ("exact", "near", "not_found")}
+        print(f"{indent}{len(c.sentences)} sentences: {counts['exact']} exact, {counts['near']} near, "
+              f"{counts['not_found']} not found")
+    for n, sc in enumerate(c.sentences, 1):
+        print(f"{indent}Sentence {n}: “{sc.quote}”")
+        _print_citation(sc, indent + "    ")
+    if not indent:
+        print()
+
+
+def cmd_cite(args: argparse.Namespace) -> int:
+    from .api import Assistant
+    from .citations import BadQuote
+
+    assistant = Assistant(args.index)
+    quotes = [ln for ln in sys.stdin.read().splitlines() if ln.strip()] if args.quote == "-" else [args.quote]
+    status = EXIT_OK
+    for quote in quotes:
+        try:
+            citation = assistant.cite(quote)
+        except BadQuote as exc:
+            if args.quote != "-":
+                return _fail(str(exc))
+            print(json.dumps({"quote": quote[:200], "error": str(exc)}), flush=True)
+            status = EXIT_BAD
+            continue
+        if args.json or args.quote == "-":
+            print(json.dumps(citation.to_json(), ensure_ascii=False), flush=True)
+        else:
+            _print_citation(citation)
+    return status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"index": cmd_index, "ask": cmd_ask}[args.command](args)
+        return {"index": cmd_index, "ask": cmd_ask, "cite": cmd_cite}[args.command](args)
     except IndexUnavailable as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return _fail("interrupted")
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return EXIT_OK
 
 
 if __name__ == "__main__":

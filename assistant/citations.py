@@ -1,0 +1,407 @@
+"""Citation lookup: where does a pasted quote come from, and is its wording exact?
+
+Candidates come from the index: BM25 over sentences (and, when nothing matches exactly, the dense sentence index
+too, which finds paraphrases). Exact matching then searches the *folded* text of the candidate documents
+(folding.py: case, whitespace, quote marks, dashes, PDF hyphenation), over whole documents so that a quote that
+runs across a page break is still found; every hit maps back to exact page slices. Near matches are aligned
+with rapidfuzz inside windows around the candidate sentences only, snapped to word boundaries, and reported
+with a word-by-word diff.
+
+A quote found in several documents is listed in each, primary sources first: a document that has the words
+inside quotation marks is quoting someone else (the news quoting a report), so it comes after one that does not.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from .documents import normalise_text
+from .embedding import Embedder
+from .folding import Folded, fold, fold_quote
+from .lexical import tokenize
+from .store import IndexStore
+from .text import split_sentences
+
+MAX_QUOTE_CHARS = 5000
+NEAR_THRESHOLD = 0.80  # rapidfuzz ratio of the quote to its best aligned passage, both folded
+SHORT_NEAR_THRESHOLD = 0.90  # a quote of a few words: one changed word is already a different claim
+SHORT_WORDS = 6
+NEAR_COVERAGE = 0.85  # or: this share of the quote's words occur, in order, in the passage (words left out)
+MAX_MATCHES = 20
+_BM25_CANDIDATES = 100  # sentences whose documents are searched for an exact match
+_ALIGN_CANDIDATES = 20  # sentences (per search) around which a near match is aligned
+_EDGE = "\"'.,;:!?)"
+_REFINE = 8  # best coarse regions refined to word boundaries
+_WORD = re.compile(r"[^\s–—]+")
+_PUNCT = re.compile(r"^\W+|\W+$")
+_QUOTE_MARKS = str.maketrans({"’": "'", "‘": "'", "–": "-", "—": "-", "‐": "-", "‑": "-"})
+
+
+class BadQuote(ValueError):
+    """The quote cannot be looked up as given (empty, too long, or too short to mean anything)."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """One page's piece of a match: ``text == page_text[start:end]``."""
+
+    page: int | None
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class DiffOp:
+    """One step of a word diff from the quote to the source: same, added (only in the quote), dropped (only in
+    the source), or changed."""
+
+    op: str
+    quote: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Match:
+    """Where the quote (or its closest variant) is. ``page/start/end/text`` describe the first part; a match
+    across a page break has one part per page."""
+
+    doc: str
+    title: str
+    page: int | None
+    start: int
+    end: int
+    similarity: float
+    text: str
+    parts: tuple[Part, ...]
+    quoted: bool  # the source itself has these words inside quotation marks (it is quoting someone)
+    diff: tuple[DiffOp, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        d = asdict(self)
+        d["similarity"] = round(self.similarity, 4)
+        return d
+
+
+@dataclass(frozen=True)
+class Citation:
+    """The verdict on one quote; for a pasted paragraph, ``sentences`` holds each sentence's own verdict."""
+
+    quote: str
+    verdict: str  # "exact" | "near" | "not_found"
+    matches: tuple[Match, ...]
+    closest: tuple[Match, ...] = ()  # only for not_found: the nearest passages, which are NOT the quote
+    sentences: tuple[Citation, ...] = ()
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "quote": self.quote, "verdict": self.verdict,
+            "matches": [m.to_json() for m in self.matches], "closest": [m.to_json() for m in self.closest],
+        }
+        if self.sentences:
+            out["sentences"] = [s.to_json() for s in self.sentences]
+        if self.timings_ms:
+            out["timings_ms"] = {k: round(v, 2) for k, v in self.timings_ms.items()}
+        return out
+
+
+@dataclass(frozen=True)
+class _DocText:
+    """A document's pages joined by newlines, folded; ``page_starts[i]`` is page i's offset in the join."""
+
+    joined: str
+    folded: Folded
+    page_starts: np.ndarray
+
+
+def check_quote(quote: str) -> str:
+    if not isinstance(quote, str):
+        raise BadQuote("the quote must be text")
+    text = normalise_text(quote).strip()
+    if len(text) > MAX_QUOTE_CHARS:
+        raise BadQuote(f"the quote is {len(text)} characters long; the limit is {MAX_QUOTE_CHARS}")
+    if len(fold_quote(text)) < 3 or not tokenize(text) and len(text.split()) < 3:
+        raise BadQuote("the quote is empty or too short to look up")
+    return text
+
+
+def word_diff(quote: str, source: str) -> tuple[DiffOp, ...]:
+    """Word-level differences from the quote to the source text, comparing folded words."""
+    qw, sw = _words(quote), _words(source)
+    key = [_word_key(w) for w in qw], [_word_key(w) for w in sw]
+    ops: list[DiffOp] = []
+    for tag, a1, a2, b1, b2 in difflib.SequenceMatcher(None, key[0], key[1], autojunk=False).get_opcodes():
+        name = {"equal": "same", "insert": "dropped", "delete": "added", "replace": "changed"}[tag]
+        ops.append(DiffOp(name, " ".join(qw[a1:a2]), " ".join(sw[b1:b2])))
+    return tuple(ops)
+
+
+def _words(text: str) -> list[str]:
+    """Words split at spaces and dashes; a bare punctuation mark joins the word before it."""
+    out: list[str] = []
+    for w in _WORD.findall(text):
+        if out and not _word_key(w):
+            out[-1] += " " + w
+        else:
+            out.append(w)
+    return out
+
+
+def _coverage(diff: tuple[DiffOp, ...]) -> float:
+    """Share of the quote's words that the source has, in the same order."""
+    same = sum(len(d.quote.split()) for d in diff if d.op == "same")
+    total = sum(len(d.quote.split()) for d in diff)
+    return same / total if total else 0.0
+
+
+def _word_key(word: str) -> str:
+    return _PUNCT.sub("", word.translate(_QUOTE_MARKS).lower()).replace("-", "")
+
+
+def _quoted(joined: str, start: int) -> bool:
+    """Whether the text just before ``start`` leaves a quotation open (last mark is an opening one)."""
+    before = joined[max(0, start - 800) : start]
+    for i in range(len(before) - 1, -1, -1):
+        c = before[i]
+        if c == "“":
+            return True
+        if c == "”":
+            return False
+        if c == '"':
+            line = before[before.rfind("\n", 0, i) + 1 : i + 1]
+            return line.count('"') % 2 == 1
+    return False
+
+
+class Citer:
+    """Citation lookups over one loaded IndexStore (folded document texts are built lazily and kept)."""
+
+    def __init__(self, store: IndexStore, embedder: Embedder | None) -> None:
+        self.store = store
+        self.embedder = embedder
+        self._texts: dict[int, _DocText] = {}
+        self._lock = threading.Lock()
+
+    def _doc_text(self, doc_id: int) -> _DocText:
+        text = self._texts.get(doc_id)
+        if text is None:
+            pages = self.store.docs[doc_id].pages
+            joined = "\n".join(pages)
+            starts = np.cumsum([0] + [len(p) + 1 for p in pages[:-1]])
+            text = _DocText(joined, fold(joined), np.asarray(starts, dtype=np.int64))
+            with self._lock:
+                self._texts[doc_id] = text
+        return text
+
+    def prepare(self) -> None:
+        """Fold every document now rather than on first use."""
+        for doc_id in range(len(self.store.docs)):
+            self._doc_text(doc_id)
+
+    def cite(self, quote: str) -> Citation:
+        t0 = time.perf_counter()
+        text = check_quote(quote)
+        spans = [text[s.start : s.end] for s in split_sentences(text)]
+        spans = [s for s in spans if len(s.split()) >= 3 and fold_quote(s)]
+        texts = [text, *spans] if len(spans) >= 2 else [text]
+        found = [self._find_exact(t) for t in texts]
+        if found[0][2]:
+            return Citation(quote, "exact", tuple(found[0][2][:MAX_MATCHES]), timings_ms=_ms(t0))
+        vectors = self._embed([t for t, (_, _, exact) in zip(texts, found, strict=True) if not exact])
+        checks: list[Citation] = []
+        for t, (q, top, exact) in zip(texts, found, strict=True):
+            if exact:
+                checks.append(Citation(t, "exact", tuple(exact[:MAX_MATCHES])))
+            else:
+                checks.append(self._find_near(t, q, top, next(vectors, None)))
+        whole, sentences = checks[0], tuple(checks[1:])
+        if not sentences:
+            return Citation(**{**whole.__dict__, "quote": quote, "timings_ms": _ms(t0)})
+        # A paragraph is near when some of its sentences are found; the whole-paragraph alignment is shown only
+        # when every sentence was found, otherwise it would present an invented sentence beside a real one.
+        found_all = all(c.verdict != "not_found" for c in sentences)
+        any_found = whole.verdict != "not_found" or any(c.verdict != "not_found" for c in sentences)
+        verdict = "near" if any_found else "not_found"
+        matches = whole.matches if found_all else ()
+        return Citation(quote, verdict, matches, () if any_found else whole.closest, sentences, _ms(t0))
+
+    def _embed(self, texts: list[str]):
+        if self.embedder is None or not texts or not self.store.n_sentences:
+            return iter(())
+        return iter(self.embedder.encode(texts))
+
+    def _find_exact(self, text: str) -> tuple[str, np.ndarray, list[Match]]:
+        q = fold_quote(text)
+        tokens = tokenize(text)
+        bm25 = self.store.sent_bm25.scores(tokens) if tokens else np.zeros(self.store.n_sentences, np.float32)
+        top = _top(bm25, _BM25_CANDIDATES)
+        return q, top, self._exact(q, top)
+
+    def _find_near(self, text: str, q: str, top: np.ndarray, vector: np.ndarray | None) -> Citation:
+        ids = [int(i) for i in top[:_ALIGN_CANDIDATES]]
+        if vector is not None:
+            _, dense = self.store.sent_faiss.search(vector[None, :].astype(np.float32), _ALIGN_CANDIDATES)
+            ids += [int(i) for i in dense[0] if i >= 0]
+        aligned = self._align(text, q, ids)
+        floor = SHORT_NEAR_THRESHOLD if len(q.split()) < SHORT_WORDS else NEAR_THRESHOLD
+        short = len(q.split()) < SHORT_WORDS
+        near = [m for m in aligned if m.similarity >= floor or not short and _coverage(m.diff) >= NEAR_COVERAGE]
+        if near:
+            return Citation(text, "near", tuple(near[:MAX_MATCHES]))
+        return Citation(text, "not_found", (), tuple(self._whole_sentences(m) for m in aligned[:3]))
+
+    def _candidate_docs(self, sentence_ids: np.ndarray) -> list[int]:
+        return sorted({int(self.store.sent_doc[i]) for i in sentence_ids})
+
+    def _exact(self, q: str, top: np.ndarray) -> list[Match]:
+        found: list[Match] = []
+        for doc_id in self._candidate_docs(top):
+            dt = self._doc_text(doc_id)
+            hay = dt.folded.text
+            pos = hay.find(q)
+            while pos >= 0 and len(found) < MAX_MATCHES * 2:
+                end = pos + len(q)
+                if (pos == 0 or not hay[pos - 1].isalnum()) and (end == len(hay) or not hay[end].isalnum()):
+                    found.append(self._match(doc_id, dt, *dt.folded.span(pos, end), 1.0))
+                pos = hay.find(q, pos + 1)
+        found.sort(key=lambda m: m.quoted)  # stable: primary sources first, then document order
+        return found
+
+    def _align(self, text: str, q: str, sentence_ids: list[int]) -> list[Match]:
+        """Align the quote around each candidate sentence: a coarse rapidfuzz partial match everywhere, then a
+        word-boundary refinement of the most promising regions only."""
+        s = self.store
+        coarse: dict[tuple[int, int], tuple[float, int, int, int, int]] = {}
+        for sid in dict.fromkeys(sentence_ids):
+            doc_id, page_idx = int(s.sent_doc[sid]), int(s.sent_page[sid])
+            dt = self._doc_text(doc_id)
+            base = int(dt.page_starts[page_idx])
+            fs = dt.folded.folded_offset(base + int(s.sent_start[sid]))
+            fe = dt.folded.folded_offset(base + int(s.sent_end[sid]))
+            lo, hi = max(0, fs - len(q)), min(len(dt.folded.text), fe + len(q))
+            al = fuzz.partial_ratio_alignment(q, dt.folded.text[lo:hi])
+            if al is None or al.score <= 0:
+                continue
+            a, b = (lo + al.dest_start, lo + al.dest_end) if len(q) <= hi - lo else (lo, hi)
+            key = (doc_id, a // max(1, len(q)))
+            if key not in coarse or al.score > coarse[key][0]:
+                coarse[key] = (al.score, a, b, lo, hi)
+        regions = sorted(coarse.items(), key=lambda kv: -kv[1][0])[:_REFINE]
+        out: list[Match] = []
+        seen: set[tuple[int, int, int]] = set()
+        for (doc_id, _), (_, a, b, lo, hi) in regions:
+            dt = self._doc_text(doc_id)
+            score, fa, fb = _refine(q, dt.folded.text, a, b, lo, hi)
+            if fb <= fa or (doc_id, fa, fb) in seen:
+                continue
+            seen.add((doc_id, fa, fb))
+            start, end = dt.folded.span(fa, fb)
+            match = self._match(doc_id, dt, start, end, score)
+            out.append(Match(**{**match.__dict__, "diff": word_diff(text, dt.joined[start:end])}))
+        out.sort(key=lambda m: (-round(m.similarity, 2), m.quoted))
+        return out
+
+    def _whole_sentences(self, m: Match) -> Match:
+        """A closest passage widened to the whole sentences it touches (a fragment reads as a misquote)."""
+        s = self.store
+        doc_id = next(i for i, d in enumerate(s.docs) if d.doc == m.doc)
+        page_idx = s.docs[doc_id].page_numbers.index(m.page) if m.page is not None else 0
+        ids = np.flatnonzero((s.sent_doc == doc_id) & (s.sent_page == page_idx)
+                             & (s.sent_start < m.end) & (s.sent_end > m.start))
+        if not len(ids):
+            return m
+        start, end = int(s.sent_start[ids[0]]), int(s.sent_end[ids[-1]])
+        text = s.docs[doc_id].pages[page_idx][start:end]
+        return Match(m.doc, m.title, m.page, start, end, m.similarity, text, (Part(m.page, start, end, text),),
+                     m.quoted)
+
+    def _match(self, doc_id: int, dt: _DocText, start: int, end: int, similarity: float) -> Match:
+        record = self.store.docs[doc_id]
+        parts: list[Part] = []
+        first = int(np.searchsorted(dt.page_starts, start, side="right")) - 1
+        for p in range(first, len(record.pages)):
+            base = int(dt.page_starts[p])
+            if base >= end:
+                break
+            a, b = max(start, base) - base, min(end, base + len(record.pages[p])) - base
+            page_text = record.pages[p]
+            while a < b and page_text[a].isspace():
+                a += 1
+            while b > a and page_text[b - 1].isspace():
+                b -= 1
+            if b > a:
+                parts.append(Part(record.page_numbers[p], a, b, page_text[a:b]))
+        head = parts[0]
+        return Match(record.doc, record.title, head.page, head.start, head.end, similarity, head.text,
+                     tuple(parts), _quoted(dt.joined, start))
+
+
+def _word_starts(text: str, lo: int, hi: int) -> list[int]:
+    return [i for i in range(lo, hi) if (i == 0 or text[i - 1] == " ") and text[i] != " "]
+
+
+def _word_ends(text: str, lo: int, hi: int) -> list[int]:
+    return [i for i in range(lo + 1, hi + 1) if (i == len(text) or text[i] == " ") and text[i - 1] != " "]
+
+
+def _refine(q: str, hay: str, a: int, b: int, lo: int, hi: int) -> tuple[float, int, int]:
+    """Similarity (0-1) and folded [start, end) of the word-aligned passage near hay[a:b] closest to q; the
+    ends may move by up to half the quote's length, so words added to or dropped from the quote are covered."""
+    slack = max(12, len(q) // 2)
+    starts = _word_starts(hay, max(lo, a - slack), min(hi, a + slack) + 1) or [a]
+    ends = _word_ends(hay, max(lo, b - slack) - 1, min(hi, b + slack)) or [b]
+    best = (0.0, a, b)
+    for s in starts:
+        for e in ends:
+            if e > s:
+                r = fuzz.ratio(q, hay[s:e], score_cutoff=best[0] * 100) / 100
+                if r > best[0]:
+                    best = (r, s, e)
+    score, s, e = best
+    s, e = _anchor_edges(q, hay, s, e, lo, hi)
+    if (s, e) != best[1:]:
+        score = fuzz.ratio(q, hay[s:e]) / 100
+    while s < e and not hay[s].isalnum():
+        s += 1
+    while e > s and not hay[e - 1].isalnum() and hay[e - 1] not in "\"'.!?)":
+        e -= 1
+    return score, s, e
+
+
+def _anchor_edges(q: str, hay: str, s: int, e: int, lo: int, hi: int) -> tuple[int, int]:
+    """Stretch a passage to where the quote's own first and last two words occur nearby, so a diff shows the
+    words a quote left out ("Inspectors found [in the ... inspection] that") instead of a changed first word."""
+    words = q.split()
+    if len(words) < 4:
+        return s, e
+    head, tail = " ".join(words[:2]), " ".join(words[-2:]).rstrip(_EDGE)
+    if not hay.startswith(head, s):
+        i = hay.rfind(head, max(lo, s - len(q)), s)
+        if i >= 0 and (i == 0 or hay[i - 1] == " "):
+            s = i
+    if tail and hay[s:e].rstrip(_EDGE).rfind(tail) != len(hay[s:e].rstrip(_EDGE)) - len(tail):
+        i = hay.find(tail, e, min(hi, e + len(q)))
+        if i >= 0:
+            e = i + len(tail)
+    return s, e
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    k = min(k, len(scores))
+    if k == 0:
+        return np.zeros(0, dtype=np.int64)
+    idx = np.argpartition(-scores, k - 1)[:k]
+    idx = idx[scores[idx] > 0]
+    return idx[np.argsort(-scores[idx])]
+
+
+def _ms(t0: float) -> dict[str, float]:
+    return {"total": (time.perf_counter() - t0) * 1e3}
