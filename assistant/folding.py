@@ -7,8 +7,8 @@ character remembers the original character it came from, a match found in folded
 ``original[start:end]`` slice, which is what a citation must report.
 
 Dashes: a dash or hyphen between two word characters is dropped together with any spaces or line break around
-it, so "well-being", "well-\\nbeing", "wellbeing" and "services—and"/"services – and" meet. Any other dash
-becomes a bare "-".
+it, so "well-being", "well-\\nbeing", "wellbeing" and "services—and"/"services – and" meet; a dash that opens a
+line (a bullet) is only a word break; any other dash becomes a bare "-".
 """
 
 from __future__ import annotations
@@ -62,9 +62,13 @@ def fold(text: str) -> Folded:
     for m in _DASH_RUN.finditer(low):
         a, b = m.start(), m.end()
         keep[a:b] = False
+        dash = a + m.group().index("-")
+        if "\n" in low[a:dash] and b > dash + 1:  # a bullet dash opening a line: only a word break
+            keep[a] = True
+            continue
         between_words = a > 0 and b < len(low) and low[a - 1].isalnum() and low[b].isalnum()
         if not between_words:
-            keep[a + m.group().index("-")] = True
+            keep[dash] = True
     origin = np.flatnonzero(keep)
     codes = codes[keep]
     codes[np.isin(codes, _WS_CODES)] = _SPACE
