@@ -1,0 +1,142 @@
+"""Ask: a chat whose answers are verbatim quotes with their sources, or an abstention with the closest passages.
+
+All document text is rendered through assistant.render (escaped, never Markdown) with st.html.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from app_pages.shared import FILTER_KEY, K_KEY, STRICTNESS_KEY, Library, current_store, get_library
+from assistant.answering import Answer, Quote
+from assistant.api import BadQuestion
+from assistant.library import (
+    STRICTNESS_HELP,
+    STRICTNESS_LEVELS,
+    LibraryError,
+    answer_settings,
+    doc_label,
+    document_path,
+)
+from assistant.render import context_html, context_window, quote_block_html
+from assistant.store import IndexStore
+
+HISTORY_KEY = "chat_turns"
+NO_ANSWER = "The documents do not answer this question."
+CLOSEST_LABEL = "Closest passages — not an answer"
+_MIME = {".pdf": "application/pdf", ".txt": "text/plain", ".md": "text/markdown"}  # HTML: download, never render
+
+
+@dataclass(frozen=True)
+class Turn:
+    question: str
+    answer: Answer
+    strictness: str
+    docs: tuple[str, ...]  # the document filter in force, empty for all
+
+
+def sidebar(store: IndexStore) -> tuple[int, str, tuple[str, ...]]:
+    """The chat settings: number of quotes, abstention strictness, and which documents to search."""
+    with st.sidebar:
+        st.subheader("Answer settings")
+        k = st.slider("Number of quotes", 1, 10, key=K_KEY,
+                      help="How many quotes to show for each answer, best first.")
+        strictness = st.select_slider("Abstention strictness", options=list(STRICTNESS_LEVELS),
+                                      key=STRICTNESS_KEY, help=STRICTNESS_HELP)
+        labels = {d.doc: doc_label(d) for d in store.docs}
+        # a removed document drops out of the filter
+        st.session_state[FILTER_KEY] = [d for d in st.session_state.get(FILTER_KEY, []) if d in labels]
+        docs = st.multiselect("Only search these documents", options=list(labels), format_func=labels.__getitem__,
+                              key=FILTER_KEY, placeholder="All documents",
+                              help="Leave empty to search every document. Type to find one, e.g. 'bradford 2023'.")
+        st.caption(f"{len(store.docs)} documents · index built {store.manifest.get('built_at', '?').replace('T', ' ')}")
+    return k, strictness, tuple(docs)
+
+
+def _page_text(store: IndexStore, quote: Quote) -> str | None:
+    for record in store.docs:
+        if record.doc == quote.doc:
+            if quote.page in record.page_numbers:
+                return record.pages[record.page_numbers.index(quote.page)]
+            return None
+    return None
+
+
+def _quote(library: Library, store: IndexStore, quote: Quote, key: str, closest: bool) -> None:
+    st.html(quote_block_html(quote, closest=closest))
+    left, right = st.columns([5, 1], vertical_alignment="top")
+    with left.expander("Show in context"):
+        text = _page_text(store, quote)
+        if text is None or text[quote.start : quote.end] != quote.text:
+            st.caption("This document has changed or been removed since the answer was given.")
+        else:
+            where = f"page {quote.page} of {quote.doc}" if quote.page is not None else quote.doc
+            st.caption(f"From {where}. The quote is underlined; the answer-bearing words are highlighted.")
+            st.html(context_html(text, quote.start, quote.end, quote.highlight_start, quote.highlight_end,
+                                 context_window(text, quote.start, quote.end)))
+    try:
+        path = document_path(library.docs_dir, quote.doc)
+    except LibraryError:
+        right.caption("File no longer in the library")
+        return
+    right.download_button("Download", data=lambda p=path: Path(p).read_bytes(), file_name=path.name,
+                          mime=_MIME.get(path.suffix.lower(), "application/octet-stream"), key=f"dl-{key}",
+                          on_click="ignore", icon=":material/download:", help=f"Download {quote.doc}")
+
+
+def show_answer(library: Library, store: IndexStore, turn: Turn, n: int) -> None:
+    answer = turn.answer
+    if answer.answered:
+        for i, quote in enumerate(answer.quotes):
+            _quote(library, store, quote, f"{n}-{i}", closest=False)
+    else:
+        st.info(NO_ANSWER, icon=":material/block:")
+        if answer.quotes:
+            st.markdown(f"**{CLOSEST_LABEL}**")
+            st.caption("The nearest passages the assistant found. They may be related, but it is not confident "
+                       "that they answer the question.")
+            for i, quote in enumerate(answer.quotes):
+                _quote(library, store, quote, f"{n}-{i}", closest=True)
+    scope = f"searched {len(turn.docs)} of {len(store.docs)} documents" if turn.docs else "searched all documents"
+    st.caption(f"{answer.timings_ms.get('total', 0):.0f} ms · {scope} · strictness {turn.strictness}")
+
+
+def main() -> None:
+    library = get_library()
+    store = current_store(library)
+    st.title("Ask the documents")
+    st.caption("Every answer is a verbatim quote from the documents, with its source. Nothing is paraphrased. "
+               "When the documents do not answer, the assistant says so.")
+    if store is None or not store.docs:
+        st.info("There are no documents in the library yet. Add some on the Documents page.")
+        st.chat_input("Ask a question about the documents", disabled=True)
+        return
+    k, strictness, docs = sidebar(store)
+    if library.problems:
+        st.warning(f"{len(library.problems)} file(s) could not be indexed; see the Documents page.")
+    turns: list[Turn] = st.session_state.setdefault(HISTORY_KEY, [])
+    for n, turn in enumerate(turns):
+        with st.chat_message("user"):
+            st.text(turn.question)
+        with st.chat_message("assistant"):
+            show_answer(library, store, turn, n)
+    question = st.chat_input("Ask a question about the documents, e.g. Who led the 2022 inspection of Bradford?")
+    if question:
+        with st.chat_message("user"):
+            st.text(question)
+        with st.chat_message("assistant"):
+            try:
+                answer = library.assistant.ask(question, k=k, docs=docs or None,
+                                               settings=answer_settings(strictness))
+            except BadQuestion as exc:
+                st.error(f"Cannot ask that: {exc}.")
+                return
+            turn = Turn(question, answer, strictness, docs)
+            turns.append(turn)
+            show_answer(library, store, turn, len(turns) - 1)
+
+
+main()

@@ -1,0 +1,132 @@
+"""Documents: the corpus at a glance, uploads (indexed incrementally), re-scan, and removing a document."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages.shared import Library, current_store, get_library, update_index
+from assistant.index import BuildReport
+from assistant.library import (
+    SUPPORTED_LABEL,
+    LibraryError,
+    UploadResult,
+    corpus_summary,
+    doc_label,
+    remove_document,
+    save_uploads,
+)
+from assistant.store import IndexStore
+
+NOTICE_KEY = "documents_notice"  # what the last upload/removal did, shown after the page reloads
+UPLOAD_TYPES = ["pdf", "txt", "md", "html", "htm"]
+
+
+def _overview(library: Library, store: IndexStore) -> None:
+    summary = corpus_summary(store)
+    cols = st.columns(4)
+    cols[0].metric("Documents", f"{summary.n_documents:,}")
+    cols[1].metric("Pages", f"{summary.n_pages:,}")
+    cols[2].metric("Chunks", f"{summary.n_chunks:,}")
+    cols[3].metric("Sentences", f"{summary.n_sentences:,}")
+    st.caption(f"Index built {summary.built_at.replace('T', ' ')} with the embedding model {summary.model}. "
+               f"Documents folder: {library.docs_dir}")
+    for problem in library.problems:
+        st.warning(f"Could not index {problem.doc}: {problem.reason}", icon=":material/warning:")
+    rows = [{"Title": d.title, "File": d.doc, "Type": d.kind, "Pages": d.pages, "Chunks": d.chunks,
+             "Indexed": d.indexed_at.replace("T", " ")} for d in summary.documents]
+    st.dataframe(rows, hide_index=True, width="stretch",
+                 column_config={"Title": st.column_config.TextColumn(width="large")})
+
+
+def _reindex(library: Library, label: str) -> BuildReport | None:
+    with library.lock:
+        return update_index(library, label)
+
+
+def _notice(results: list[UploadResult], report: BuildReport | None, removed: str | None = None) -> None:
+    st.session_state[NOTICE_KEY] = (results, report, removed)
+
+
+def _show_notice() -> None:
+    if NOTICE_KEY not in st.session_state:
+        return
+    results, report, removed = st.session_state[NOTICE_KEY]
+    if removed:
+        st.success(f"Removed {removed} from the documents folder and the index.", icon=":material/delete:")
+    for r in results:
+        if r.status == "added":
+            st.success(f"{r.name}: {r.message}", icon=":material/check_circle:")
+        elif r.status == "renamed":
+            st.success(f"{r.name}: {r.message}", icon=":material/check_circle:")
+        elif r.status == "duplicate":
+            st.info(f"{r.name}: {r.message}", icon=":material/content_copy:")
+        else:
+            st.error(f"{r.name}: {r.message}", icon=":material/error:")
+    if report is not None and report.written:
+        st.caption(f"Index updated in {report.seconds:.1f} s: {len(report.added)} added, {len(report.changed)} "
+                   f"changed, {len(report.removed)} removed, {report.n_documents} documents in all.")
+
+
+def _upload(library: Library) -> None:
+    st.subheader("Add documents")
+    limit = st.get_option("server.maxUploadSize")
+    with st.form("upload", clear_on_submit=True, border=True):
+        files = st.file_uploader(
+            f"{SUPPORTED_LABEL} files, several at once (up to {limit} MB each)", type=UPLOAD_TYPES,
+            accept_multiple_files=True,
+            help="Files are saved under uploads/ in the documents folder and indexed straight away. "
+                 "A file already in the library is not added twice; a different file with a name already in use "
+                 "is saved under a numbered name, never over the existing one.")
+        submitted = st.form_submit_button("Add to the library", type="primary", icon=":material/upload:")
+    if not (submitted and files):
+        return
+    results = save_uploads(library.docs_dir, [(f.name, f.getvalue()) for f in files], max_bytes=limit * 2**20)
+    report = _reindex(library, "Indexing new documents") if any(r.saved for r in results) else None
+    _notice(results, report)
+    st.rerun()
+
+
+def _remove(library: Library, store: IndexStore) -> None:
+    st.subheader("Remove a document")
+    if len(store.docs) < 2:
+        st.caption("The last document cannot be removed: add another one first.")
+        return
+    labels = {d.doc: doc_label(d) for d in store.docs}
+    doc = st.selectbox("Document to remove", options=list(labels), format_func=labels.__getitem__, index=None,
+                       placeholder="Choose a document", key="remove_doc")
+    sure = st.checkbox("I understand this deletes the file from the documents folder", key="remove_sure")
+    if st.button("Remove document", disabled=not (doc and sure), icon=":material/delete:", key="remove_go"):
+        try:
+            remove_document(library.docs_dir, doc)
+        except LibraryError as exc:
+            st.error(f"Cannot remove {doc}: {exc}")
+            return
+        report = _reindex(library, "Updating the index")
+        _notice([], report, removed=doc)
+        for key in ("remove_doc", "remove_sure"):
+            st.session_state.pop(key, None)
+        st.rerun()
+
+
+def main() -> None:
+    library = get_library()
+    st.title("Documents")
+    _show_notice()
+    store = current_store(library)
+    if store is not None and store.docs:
+        _overview(library, store)
+    else:
+        st.info("The library is empty. Add documents below.")
+    _upload(library)
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    with left:
+        if store is not None:
+            _remove(library, store)
+    with right:
+        if st.button("Re-scan the documents folder", icon=":material/refresh:", key="rescan",
+                     help="Index files added to or changed in the documents folder outside the app."):
+            _notice([], _reindex(library, "Updating the index"))
+            st.rerun()
+
+
+main()

@@ -1,0 +1,108 @@
+"""What every page shares: the folders, the one cached Assistant (index built on first start), settings keys.
+
+The documents and index folders come from ASSISTANT_DOCS_DIR and ASSISTANT_INDEX_DIR (default: documents/ and
+index/ next to app.py), so tests can point the app at an already built index or at a temporary copy.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import streamlit as st
+
+from assistant.api import Assistant
+from assistant.documents import discover
+from assistant.index import BuildReport, Problem
+from assistant.library import DEFAULT_STRICTNESS
+from assistant.store import IndexStore, IndexUnavailable
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS_ENV = "ASSISTANT_DOCS_DIR"
+INDEX_ENV = "ASSISTANT_INDEX_DIR"
+
+# Session-state keys of the chat settings in the sidebar; kept when the user visits another page.
+K_KEY, STRICTNESS_KEY, FILTER_KEY = "setting_k", "setting_strictness", "setting_docs"
+SETTINGS_DEFAULTS: dict[str, object] = {K_KEY: 3, STRICTNESS_KEY: DEFAULT_STRICTNESS, FILTER_KEY: []}
+
+
+def folders() -> tuple[Path, Path]:
+    """(documents folder, index folder) from the environment, else next to app.py."""
+    docs = os.environ.get(DOCS_ENV) or str(ROOT / "documents")
+    index = os.environ.get(INDEX_ENV) or str(ROOT / "index")
+    return Path(docs), Path(index)
+
+
+@dataclass
+class Library:
+    """The process-wide Assistant over one documents folder; ``lock`` serialises builds across sessions."""
+
+    assistant: Assistant
+    docs_dir: Path
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    ready: bool = False
+    problems: tuple[Problem, ...] = ()  # files the last build could not read
+
+
+@st.cache_resource(show_spinner=False)
+def _library(docs_dir: str, index_dir: str) -> Library:
+    return Library(Assistant(index_dir), Path(docs_dir))
+
+
+def update_index(library: Library, label: str) -> BuildReport | None:
+    """Incremental build with a visible progress bar; the caller holds ``library.lock``.
+
+    Only new or changed files are embedded, so after the first start this is a quick hash check. Returns None
+    (after saying why) when there is nothing to index or the build failed; the previous index stays in use.
+    """
+    library.ready = True
+    if not discover(library.docs_dir):
+        library.problems = ()
+        return None
+    bar = st.progress(0.0, text=f"{label}: reading documents…")
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / max(total, 1), text=f"{label}: {done:,} of {total:,} sentences and passages embedded")
+
+    try:
+        report = library.assistant.build(library.docs_dir, on_progress=progress)
+    except Exception as exc:  # a failed build must not take the page down; the previous index still answers
+        st.error(f"Indexing failed: {exc}")
+        return None
+    finally:
+        bar.empty()
+    library.problems = report.problems
+    if report.n_documents:
+        library.assistant.warm_up()
+    return report
+
+
+def current_store(library: Library) -> IndexStore | None:
+    """The index snapshot in use, or None when there is no index yet (an empty library)."""
+    try:
+        return library.assistant.store
+    except IndexUnavailable:
+        return None
+
+
+def get_library() -> Library:
+    """The cached Library; on the first start in this process, build or check the index first."""
+    docs_dir, index_dir = folders()
+    if not docs_dir.is_dir():
+        st.error(f"The documents folder {docs_dir} does not exist. Create it, or set {DOCS_ENV}.")
+        st.stop()
+    library = _library(str(docs_dir), str(index_dir))
+    if not library.ready:
+        with library.lock:  # a second session opened during the first build waits for it instead of racing it
+            if not library.ready:
+                update_index(library, "Building the index (first start only)")
+    return library
+
+
+def keep_settings() -> None:
+    """Set the sidebar settings' defaults once, and keep their values while their widgets are not drawn
+    (Streamlit drops the state of widgets a page does not render)."""
+    for key, default in SETTINGS_DEFAULTS.items():
+        st.session_state[key] = st.session_state.get(key, default)
