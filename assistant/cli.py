@@ -1,4 +1,4 @@
-"""Command line: ``assistant index``, ``ask`` and ``cite`` (contracts in DESIGN.md).
+"""Command line: ``assistant index``, ``ask``, ``cite`` and ``eval`` (contracts in DESIGN.md).
 
 Every subcommand takes ``--index DIR`` and ``--json``. Exit 0 on success, 2 on bad usage or bad input (including
 files that could not be indexed, after every good file was indexed), with a one-line error on stderr.
@@ -46,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_ask.add_argument("--doc", action="append", help="only search this document (path or file name); repeatable")
     p_cite = sub.add_parser("cite", parents=[common], help="find where a quote comes from and whether it is exact")
     p_cite.add_argument("quote", help="the quote, or '-' to read one quote a line from stdin")
+    p_eval = sub.add_parser("eval", parents=[common], help="measure answers against a gold Q&A set (JSONL)")
+    p_eval.add_argument("gold", type=Path, help="gold file: one {id, question, answers, doc} object a line")
+    p_eval.add_argument("--k", type=int, default=3, help="quotes per question for answer@k (default 3)")
+    p_eval.add_argument("--out", type=Path, help="also write the full JSON report to this file")
+    p_eval.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -212,10 +217,73 @@ def cmd_cite(args: argparse.Namespace) -> int:
     return status
 
 
+def _cell(text: str | None, width: int) -> str:
+    text = " ".join((text or "—").split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _print_report(report) -> None:
+    from .evaluation import failures_first
+
+    m = report.metrics
+    k = report.k
+    print(f"{m['questions']} questions ({m['answerable']} answerable, {m['unanswerable']} unanswerable)\n")
+    rows = [
+        ("answer@1", m["answer@1"]), (f"answer@{k}", m[f"answer@{k}"]), ("doc hit@1", m["doc_hit@1"]),
+        (f"doc hit@{k}", m[f"doc_hit@{k}"]), (f"MRR@{k}", m["mrr"]), ("highlight EM", m["highlight_em"]),
+        ("highlight F1", m["highlight_f1"]), ("unanswerable refused", m["unanswerable_refused"]),
+        ("answerable wrongly refused", m["answerable_wrongly_refused"]),
+        ("latency p50 (ms)", m["latency_p50_ms"]), ("latency p95 (ms)", m["latency_p95_ms"]),
+    ]
+    for name, value in rows:
+        print(f"  {name:28s} {value:8.3f}" if "latency" not in name else f"  {name:28s} {value:8.1f}")
+    print(f"\n{'':2s}{'id':14s} {'result':6s} {'rank':>4s}  {'question':40s} {'expected':28s} got")
+    for r in failures_first(report.results):
+        expected = " | ".join(r.expected) if r.expected else "(unanswerable)"
+        got = r.got if r.answered else "(abstained)"
+        rank = str(r.rank) if r.rank is not None else "-"
+        print(f"  {_cell(r.id, 14):14s} {'pass' if r.passed else 'FAIL':6s} {rank:>4s}  {_cell(r.question, 40):40s} "
+              f"{_cell(expected, 28):28s} {_cell(got, 60)}")
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .api import Assistant
+    from .evaluation import GoldFormatError, evaluate, load_gold
+
+    if not 1 <= args.k <= 50:
+        return _fail("--k must be between 1 and 50")
+    try:
+        items = load_gold(args.gold)
+    except FileNotFoundError:
+        return _fail(f"gold file {args.gold} not found")
+    except (GoldFormatError, UnicodeDecodeError) as exc:
+        return _fail(str(exc))
+    if not items:
+        return _fail(f"gold file {args.gold} has no questions")
+    bar = None if args.quiet else tqdm(total=len(items), desc="Evaluating", unit="q", file=sys.stderr)
+    report = evaluate(Assistant(args.index), items, k=args.k,
+                      on_progress=(lambda done, total: bar.update(done - bar.n)) if bar else None)
+    if bar is not None:
+        bar.close()
+    data = report.to_json()
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(data, indent=1, ensure_ascii=False))
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False))
+    else:
+        _print_report(report)
+        if args.out:
+            print(f"\nFull report written to {args.out}")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"index": cmd_index, "ask": cmd_ask, "cite": cmd_cite}[args.command](args)
+        return {"index": cmd_index, "ask": cmd_ask, "cite": cmd_cite, "eval": cmd_eval}[args.command](args)
     except IndexUnavailable as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
