@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: install run test index lint bench clean-index
+.PHONY: install run test index lint bench clean-index browser screenshots
 
 install: $(STAMP)
 
@@ -24,9 +24,27 @@ index: install
 run: install
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
-test: install
-	$(BIN)/ruff check assistant tests bench app.py
+test: install browser
+	$(BIN)/ruff check assistant tests bench app.py app_pages
 	$(BIN)/python -m pytest
+
+# Debian's Chromium for the real-browser test (tests/test_browser.py drives /usr/bin/chromium with Playwright;
+# Playwright's own browser download is never used). If it cannot be installed, warn and go on: that one test then
+# skips and says why.
+browser:
+	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo -n"; \
+	else echo "WARNING: /usr/bin/chromium is missing and neither root nor sudo is available; the browser test will be skipped"; exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "WARNING: /usr/bin/chromium is missing and apt-get is not available; the browser test will be skipped"; exit 0; fi; \
+	echo "Installing Debian's chromium for the browser test"; \
+	( $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver ) \
+		|| echo "WARNING: could not install chromium; the browser test will be skipped"
+
+# The screenshots committed in docs/app-screenshots/ (chat answer, abstention, Documents page), taken by the
+# browser test; without ASSISTANT_SCREENSHOT_DIR it writes them to the git-ignored screenshots/ instead.
+screenshots: install browser
+	ASSISTANT_SCREENSHOT_DIR=docs/app-screenshots $(BIN)/python -m pytest -q tests/test_browser.py
 
 bench: install
 	$(BIN)/python bench/bench_core.py

@@ -82,7 +82,8 @@ def _quote(library: Library, store: IndexStore, quote: Quote, key: str, closest:
     except LibraryError:
         right.caption("File no longer in the library")
         return
-    right.download_button("Download", data=lambda p=path: Path(p).read_bytes(), file_name=path.name,
+    kind = path.suffix.lstrip(".").upper() or "file"
+    right.download_button(f"Download {kind}", data=lambda p=path: Path(p).read_bytes(), file_name=path.name,
                           mime=_MIME.get(path.suffix.lower(), "application/octet-stream"), key=f"dl-{key}",
                           on_click="ignore", icon=":material/download:", help=f"Download {quote.doc}")
 

@@ -32,10 +32,12 @@ def _overview(library: Library, store: IndexStore) -> None:
                f"Documents folder: {library.docs_dir}")
     for problem in library.problems:
         st.warning(f"Could not index {problem.doc}: {problem.reason}", icon=":material/warning:")
-    rows = [{"Title": d.title, "File": d.doc, "Type": d.kind, "Pages": d.pages, "Chunks": d.chunks,
-             "Indexed": d.indexed_at.replace("T", " ")} for d in summary.documents]
-    st.dataframe(rows, hide_index=True, width="stretch",
-                 column_config={"Title": st.column_config.TextColumn(width="large")})
+    rows = [{"File": d.doc, "Title": d.title, "Type": d.kind, "Pages": d.pages, "Chunks": d.chunks,
+             "Indexed": d.indexed_at.replace("T", " ")[:16]} for d in summary.documents]
+    st.dataframe(rows, hide_index=True, width="stretch", column_config={
+        "File": st.column_config.TextColumn(width=270), "Title": st.column_config.TextColumn(width=370),
+        "Type": st.column_config.TextColumn(width=50), "Pages": st.column_config.NumberColumn(width=55),
+        "Chunks": st.column_config.NumberColumn(width=60), "Indexed": st.column_config.TextColumn(width=130)})
 
 
 def _reindex(library: Library, label: str) -> BuildReport | None:

@@ -1,0 +1,142 @@
+"""The app in a real browser: `streamlit run app.py` on a free port, driven by headless Chromium (Playwright).
+
+Uses Debian's /usr/bin/chromium (`make browser` installs it; Playwright's own browser downloads are never
+used). Skips, with the reason, only when Chromium or Playwright is missing or Chromium cannot start. Screenshots
+of the answer, an abstention and the Documents page go to ASSISTANT_SCREENSHOT_DIR (default: screenshots/,
+git-ignored; `make screenshots` writes the committed ones in docs/app-screenshots/).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import DOCUMENTS, REPO_ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SCREENSHOT_ENV = "ASSISTANT_SCREENSHOT_DIR"
+START_TIMEOUT = 120  # seconds for the server to answer its health check
+ANSWER_TIMEOUT_MS = 180_000  # the first page view loads the model and checks the index
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app_url(bundled_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    env = {**os.environ, "ASSISTANT_DOCS_DIR": str(DOCUMENTS), "ASSISTANT_INDEX_DIR": str(bundled_index)}
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not start (exit {server.poll()}):\n{log.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (run `make browser`, or apt-get install chromium)")
+    try:
+        from playwright.sync_api import Error, sync_playwright
+    except ImportError as exc:
+        pytest.skip(f"the playwright Python package is not installed ({exc}); run `make install`")
+    with sync_playwright() as p:
+        try:
+            chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        except Error as exc:
+            pytest.skip(f"Chromium at {CHROMIUM} cannot start here: {str(exc).splitlines()[0]}")
+        yield chromium
+        chromium.close()
+
+
+def screenshot_dir() -> Path:
+    folder = Path(os.environ.get(SCREENSHOT_ENV) or REPO_ROOT / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def settle(page) -> None:  # noqa: ANN001
+    """Wait until every quote on the page has its download button, i.e. the script run has been drawn."""
+    page.wait_for_function(
+        "() => document.querySelectorAll('blockquote.ba-quote').length > 0 && "
+        "document.querySelectorAll('blockquote.ba-quote').length === "
+        "document.querySelectorAll('[data-testid=stDownloadButton]').length && "
+        "!document.querySelector('[data-stale=true]')", timeout=ANSWER_TIMEOUT_MS)
+    page.wait_for_timeout(500)
+
+
+def test_ask_in_the_browser_shows_the_quote_and_its_source(app_url: str, browser) -> None:  # noqa: ANN001
+    page = browser.new_page(viewport={"width": 1400, "height": 1150})
+    shots = screenshot_dir()
+    try:
+        page.goto(app_url)
+        box = page.get_by_placeholder("Ask a question")
+        box.wait_for(timeout=ANSWER_TIMEOUT_MS)
+        box.fill("Who led the 2022 inspection of Bradford?")
+        box.press("Enter")
+        first = page.locator("blockquote.ba-quote").first
+        first.wait_for(timeout=ANSWER_TIMEOUT_MS)
+        assert first.locator("mark").inner_text() == "Matt Reed"
+        assert "Lead inspector" in first.inner_text()
+        source = page.locator(".ba-source").first.inner_text()
+        assert "Inspection of City of Bradford Metropolitan Borough Council" in source
+        assert "ofsted/ofsted-bradford-31-january-2023.pdf · page 1" in source
+        page.get_by_text("Show in context").first.click()
+        context = page.locator(".ba-context").first
+        context.wait_for()
+        assert "Inspection dates" in context.inner_text()
+        settle(page)
+        page.screenshot(path=str(shots / "chat-answer.png"))
+
+        box.fill("What is the capital of France?")
+        box.press("Enter")
+        page.get_by_text("The documents do not answer this question.").wait_for(timeout=ANSWER_TIMEOUT_MS)
+        page.get_by_text("Closest passages — not an answer").wait_for()
+        settle(page)
+        page.locator("blockquote.ba-closest").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / "chat-abstention.png"))
+
+        page.set_viewport_size({"width": 1400, "height": 1500})  # the whole Documents page in one picture
+        page.get_by_role("link", name="Documents").click()
+        page.get_by_text("Add documents").wait_for(timeout=ANSWER_TIMEOUT_MS)
+        # the table is drawn on a canvas; its cells exist in the DOM for accessibility only
+        page.get_by_text("ofsted/ofsted-bradford-31-january-2023.pdf").first.wait_for(state="attached")
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(shots / "documents.png"), full_page=True)
+    finally:
+        page.close()
+    print(f"screenshots in {shots}")
