@@ -21,7 +21,7 @@ from assistant.library import (
     doc_label,
     document_path,
 )
-from assistant.render import context_html, context_window, quote_block_html
+from assistant.render import context_html, quote_block_html
 from assistant.store import IndexStore
 
 HISTORY_KEY = "chat_turns"
@@ -67,16 +67,19 @@ def _page_text(store: IndexStore, quote: Quote) -> str | None:
 
 def _quote(library: Library, store: IndexStore, quote: Quote, key: str, closest: bool) -> None:
     st.html(quote_block_html(quote, closest=closest))
-    left, right = st.columns([5, 1], vertical_alignment="top")
+    left, right = st.columns([3.5, 1], vertical_alignment="top")
     with left.expander("Show in context"):
         text = _page_text(store, quote)
         if text is None or text[quote.start : quote.end] != quote.text:
             st.caption("This document has changed or been removed since the answer was given.")
         else:
             where = f"page {quote.page} of {quote.doc}" if quote.page is not None else quote.doc
-            st.caption(f"From {where}. The quote is underlined; the answer-bearing words are highlighted.")
-            st.html(context_html(text, quote.start, quote.end, quote.highlight_start, quote.highlight_end,
-                                 context_window(text, quote.start, quote.end)))
+            if closest:
+                st.caption(f"From {where}. The passage is underlined.")
+                st.html(context_html(text, quote.start, quote.end))
+            else:
+                st.caption(f"From {where}. The quote is underlined; the answer-bearing words are highlighted.")
+                st.html(context_html(text, quote.start, quote.end, quote.highlight_start, quote.highlight_end))
     try:
         path = document_path(library.docs_dir, quote.doc)
     except LibraryError:
@@ -106,11 +109,11 @@ def show_answer(library: Library, store: IndexStore, turn: Turn, n: int) -> None
 
 
 def main() -> None:
-    library = get_library()
-    store = current_store(library)
     st.title("Ask the documents")
     st.caption("Every answer is a verbatim quote from the documents, with its source. Nothing is paraphrased. "
                "When the documents do not answer, the assistant says so.")
+    library = get_library()
+    store = current_store(library)
     if store is None or not store.docs:
         st.info("There are no documents in the library yet. Add some on the Documents page.")
         st.chat_input("Ask a question about the documents", disabled=True)

@@ -111,8 +111,8 @@ def _remove(library: Library, store: IndexStore) -> None:
 
 
 def main() -> None:
-    library = get_library()
     st.title("Documents")
+    library = get_library()
     _show_notice()
     store = current_store(library)
     if store is not None and store.docs:

@@ -17,7 +17,7 @@ from assistant.api import Assistant
 from assistant.documents import discover
 from assistant.index import BuildReport, Problem
 from assistant.library import DEFAULT_STRICTNESS
-from assistant.store import IndexStore, IndexUnavailable
+from assistant.store import POINTER, IndexStore, IndexUnavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS_ENV = "ASSISTANT_DOCS_DIR"
@@ -51,7 +51,7 @@ def _library(docs_dir: str, index_dir: str) -> Library:
     return Library(Assistant(index_dir), Path(docs_dir))
 
 
-def update_index(library: Library, label: str) -> BuildReport | None:
+def update_index(library: Library, label: str, first_start: bool = False) -> BuildReport | None:
     """Incremental build with a visible progress bar; the caller holds ``library.lock``.
 
     Only new or changed files are embedded, so after the first start this is a quick hash check. Returns None
@@ -61,6 +61,11 @@ def update_index(library: Library, label: str) -> BuildReport | None:
     if not discover(library.docs_dir):
         library.problems = ()
         return None
+    note = st.empty()
+    if first_start:
+        note.info("Reading and indexing the documents. This happens once: about two minutes for the bundled "
+                  "corpus on a laptop, after which the app starts at once and only new or changed files are "
+                  "indexed.", icon=":material/hourglass_top:")
     bar = st.progress(0.0, text=f"{label}: reading documents…")
 
     def progress(done: int, total: int) -> None:
@@ -73,6 +78,7 @@ def update_index(library: Library, label: str) -> BuildReport | None:
         return None
     finally:
         bar.empty()
+        note.empty()
     library.problems = report.problems
     if report.n_documents:
         library.assistant.warm_up()
@@ -97,7 +103,9 @@ def get_library() -> Library:
     if not library.ready:
         with library.lock:  # a second session opened during the first build waits for it instead of racing it
             if not library.ready:
-                update_index(library, "Building the index (first start only)")
+                first = not (library.assistant.index_dir / POINTER).is_file()
+                update_index(library, "Building the index" if first else "Checking the index for changed documents",
+                             first_start=first)
     return library
 
 

@@ -27,7 +27,10 @@ STYLE = """<style>
   opacity: 0.85; }
 .ba-quote mark, .ba-context mark { background: rgba(255, 190, 0, 0.55); color: inherit; padding: 0 0.1em;
   border-radius: 2px; font-weight: 600; }
-.ba-closest mark { background: rgba(128, 128, 128, 0.25); font-weight: normal; }
+/* room for document names in the sidebar's document filter */
+section[data-testid="stSidebar"] { min-width: 23rem; }
+[data-testid="stSidebar"] [data-testid="stMultiSelectTagsContainer"] [data-tag],
+[data-testid="stSidebar"] [data-testid="stMultiSelectTagsContainer"] [data-tag] > span { max-width: 100% !important; }
 .ba-source { font-size: 0.85rem; opacity: 0.8; margin: 0.15rem 0 0.2rem 1.1rem; }
 .ba-source .ba-title { font-weight: 600; }
 .ba-context { font-size: 0.9rem; line-height: 1.5; }
@@ -47,9 +50,9 @@ def escape(text: str) -> str:
     return _esc(text).strip()
 
 
-def quote_html(quote: Quote) -> str:
-    """The quote's text with the answer span marked, safe to render as HTML."""
-    if quote.highlight_start is None or quote.highlight_end is None:
+def quote_html(quote: Quote, highlight: bool = True) -> str:
+    """The quote's text with the answer span marked (unless ``highlight`` is False), safe to render as HTML."""
+    if not highlight or quote.highlight_start is None or quote.highlight_end is None:
         return escape(quote.text)
     a, b = quote.highlight_start - quote.start, quote.highlight_end - quote.start
     t = quote.text
@@ -81,9 +84,13 @@ def source_html(quote: Quote) -> str:
 
 
 def quote_block_html(quote: Quote, closest: bool = False) -> str:
-    """A quote as a block quote with its source under it; ``closest`` styles a passage that is not an answer."""
+    """A quote as a block quote with its source under it.
+
+    ``closest`` marks a passage that is not an answer: drawn apart, and with no answer span highlighted, so that
+    nothing in it looks like an answer.
+    """
     cls = "ba-quote ba-closest" if closest else "ba-quote"
-    return f'<blockquote class="{cls}">{quote_html(quote)}</blockquote>{source_html(quote)}'
+    return f'<blockquote class="{cls}">{quote_html(quote, highlight=not closest)}</blockquote>{source_html(quote)}'
 
 
 def _paragraph(text: str, lo: int, hi: int) -> tuple[int, int]:

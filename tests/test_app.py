@@ -101,6 +101,7 @@ def test_an_unanswerable_question_says_so_and_labels_the_closest_passages(bundle
     assert "**Closest passages — not an answer**" in [m.value for m in at.markdown]
     blocks = quote_blocks(at)
     assert blocks and all('class="ba-quote ba-closest"' in b for b in blocks)  # drawn apart from answers
+    assert not any("<mark>" in b for b in blocks)  # and nothing in them is marked as if it were the answer
 
 
 def test_sidebar_settings_limit_quotes_and_documents_and_survive_a_page_switch(bundled_app: AppTest) -> None:
