@@ -27,6 +27,12 @@ from assistant.store import IndexStore
 HISTORY_KEY = "chat_turns"
 NO_ANSWER = "The documents do not answer this question."
 CLOSEST_LABEL = "Closest passages — not an answer"
+# Room for document names in the sidebar's document filter (its chips are otherwise cut after ~15 characters).
+SIDEBAR_STYLE = """<style>
+section[data-testid="stSidebar"] { min-width: 23rem; }
+[data-testid="stSidebar"] [data-testid="stMultiSelectTagsContainer"] [data-tag],
+[data-testid="stSidebar"] [data-testid="stMultiSelectTagsContainer"] [data-tag] > span { max-width: 100% !important; }
+</style>"""
 _MIME = {".pdf": "application/pdf", ".txt": "text/plain", ".md": "text/markdown"}  # HTML: download, never render
 
 
@@ -40,6 +46,7 @@ class Turn:
 
 def sidebar(store: IndexStore) -> tuple[int, str, tuple[str, ...]]:
     """The chat settings: number of quotes, abstention strictness, and which documents to search."""
+    st.html(SIDEBAR_STYLE)
     with st.sidebar:
         st.subheader("Answer settings")
         k = st.slider("Number of quotes", 1, 10, key=K_KEY,

@@ -32,11 +32,11 @@ def _overview(library: Library, store: IndexStore) -> None:
                f"Documents folder: {library.docs_dir}")
     for problem in library.problems:
         st.warning(f"Could not index {problem.doc}: {problem.reason}", icon=":material/warning:")
-    rows = [{"File": d.doc, "Title": d.title, "Type": d.kind, "Pages": d.pages, "Chunks": d.chunks,
+    rows = [{"File": d.doc, "Title": d.title, "Pages": d.pages, "Chunks": d.chunks,
              "Indexed": d.indexed_at.replace("T", " ")[:16]} for d in summary.documents]
     st.dataframe(rows, hide_index=True, width="stretch", column_config={
         "File": st.column_config.TextColumn(width=270), "Title": st.column_config.TextColumn(width=370),
-        "Type": st.column_config.TextColumn(width=50), "Pages": st.column_config.NumberColumn(width=55),
+        "Pages": st.column_config.NumberColumn(width=55),
         "Chunks": st.column_config.NumberColumn(width=60), "Indexed": st.column_config.TextColumn(width=130)})
 
 
@@ -67,6 +67,8 @@ def _show_notice() -> None:
     if report is not None and report.written:
         st.caption(f"Index updated in {report.seconds:.1f} s: {len(report.added)} added, {len(report.changed)} "
                    f"changed, {len(report.removed)} removed, {report.n_documents} documents in all.")
+    elif report is not None:
+        st.caption("The index is up to date: no new, changed or removed files.")
 
 
 def _upload(library: Library) -> None:
@@ -119,16 +121,13 @@ def main() -> None:
         _overview(library, store)
     else:
         st.info("The library is empty. Add documents below.")
+    if st.button("Re-scan the documents folder", icon=":material/refresh:", key="rescan",
+                 help="Index files added to or changed in the documents folder outside the app."):
+        _notice([], _reindex(library, "Updating the index"))
+        st.rerun()
     _upload(library)
-    left, right = st.columns([3, 1], vertical_alignment="bottom")
-    with left:
-        if store is not None:
-            _remove(library, store)
-    with right:
-        if st.button("Re-scan the documents folder", icon=":material/refresh:", key="rescan",
-                     help="Index files added to or changed in the documents folder outside the app."):
-            _notice([], _reindex(library, "Updating the index"))
-            st.rerun()
+    if store is not None:
+        _remove(library, store)
 
 
 main()

@@ -27,10 +27,6 @@ STYLE = """<style>
   opacity: 0.85; }
 .ba-quote mark, .ba-context mark { background: rgba(255, 190, 0, 0.55); color: inherit; padding: 0 0.1em;
   border-radius: 2px; font-weight: 600; }
-/* room for document names in the sidebar's document filter */
-section[data-testid="stSidebar"] { min-width: 23rem; }
-[data-testid="stSidebar"] [data-testid="stMultiSelectTagsContainer"] [data-tag],
-[data-testid="stSidebar"] [data-testid="stMultiSelectTagsContainer"] [data-tag] > span { max-width: 100% !important; }
 .ba-source { font-size: 0.85rem; opacity: 0.8; margin: 0.15rem 0 0.2rem 1.1rem; }
 .ba-source .ba-title { font-weight: 600; }
 .ba-context { font-size: 0.9rem; line-height: 1.5; }
