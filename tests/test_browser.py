@@ -99,7 +99,7 @@ def settle(page) -> None:  # noqa: ANN001
     page.wait_for_timeout(500)
 
 
-def test_ask_in_the_browser_shows_the_quote_and_its_source(app_url: str, browser) -> None:  # noqa: ANN001
+def test_ask_in_the_browser_shows_the_quote_and_its_source(browser, app_url: str) -> None:  # noqa: ANN001
     page = browser.new_page(viewport={"width": 1400, "height": 1150})
     shots = screenshot_dir()
     try:
