@@ -21,7 +21,7 @@ from assistant.library import (
     doc_label,
     document_path,
 )
-from assistant.render import context_html, quote_block_html
+from assistant.render import caption_html, context_html, quote_block_html
 from assistant.store import IndexStore
 
 HISTORY_KEY = "chat_turns"
@@ -82,10 +82,11 @@ def _quote(library: Library, store: IndexStore, quote: Quote, key: str, closest:
         else:
             where = f"page {quote.page} of {quote.doc}" if quote.page is not None else quote.doc
             if closest:
-                st.caption(f"From {where}. The passage is underlined.")
+                st.html(caption_html(f"From {where}. The passage is underlined."))
                 st.html(context_html(text, quote.start, quote.end))
             else:
-                st.caption(f"From {where}. The quote is underlined; the answer-bearing words are highlighted.")
+                st.html(caption_html(f"From {where}. The quote is underlined; the answer-bearing words are "
+                                     "highlighted."))
                 st.html(context_html(text, quote.start, quote.end, quote.highlight_start, quote.highlight_end))
     try:
         path = document_path(library.docs_dir, quote.doc)
@@ -95,7 +96,7 @@ def _quote(library: Library, store: IndexStore, quote: Quote, key: str, closest:
     kind = path.suffix.lstrip(".").upper() or "file"
     right.download_button(f"Download {kind}", data=lambda p=path: Path(p).read_bytes(), file_name=path.name,
                           mime=_MIME.get(path.suffix.lower(), "application/octet-stream"), key=f"dl-{key}",
-                          on_click="ignore", icon=":material/download:", help=f"Download {quote.doc}")
+                          on_click="ignore", icon=":material/download:", help="Download the original file")
 
 
 def show_answer(library: Library, store: IndexStore, turn: Turn, n: int) -> None:

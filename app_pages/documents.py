@@ -15,6 +15,7 @@ from assistant.library import (
     remove_document,
     save_uploads,
 )
+from assistant.render import caption_html, notice_html
 from assistant.store import IndexStore
 
 NOTICE_KEY = "documents_notice"  # what the last upload/removal did, shown after the page reloads
@@ -28,10 +29,10 @@ def _overview(library: Library, store: IndexStore) -> None:
     cols[1].metric("Pages", f"{summary.n_pages:,}")
     cols[2].metric("Chunks", f"{summary.n_chunks:,}")
     cols[3].metric("Sentences", f"{summary.n_sentences:,}")
-    st.caption(f"Index built {summary.built_at.replace('T', ' ')} with the embedding model {summary.model}. "
-               f"Documents folder: {library.docs_dir}")
+    st.html(caption_html(f"Index built {summary.built_at.replace('T', ' ')} with the embedding model "
+                         f"{summary.model}. Documents folder: {library.docs_dir}"))
     for problem in library.problems:
-        st.warning(f"Could not index {problem.doc}: {problem.reason}", icon=":material/warning:")
+        st.html(notice_html("warning", f"Could not index {problem.doc}: {problem.reason}"))
     rows = [{"File": d.doc, "Title": d.title, "Pages": d.pages, "Chunks": d.chunks,
              "Indexed": d.indexed_at.replace("T", " ")[:16]} for d in summary.documents]
     st.dataframe(rows, hide_index=True, width="stretch", column_config={
@@ -54,16 +55,10 @@ def _show_notice() -> None:
         return
     results, report, removed = st.session_state[NOTICE_KEY]
     if removed:
-        st.success(f"Removed {removed} from the documents folder and the index.", icon=":material/delete:")
-    for r in results:
-        if r.status == "added":
-            st.success(f"{r.name}: {r.message}", icon=":material/check_circle:")
-        elif r.status == "renamed":
-            st.success(f"{r.name}: {r.message}", icon=":material/check_circle:")
-        elif r.status == "duplicate":
-            st.info(f"{r.name}: {r.message}", icon=":material/content_copy:")
-        else:
-            st.error(f"{r.name}: {r.message}", icon=":material/error:")
+        st.html(notice_html("success", f"Removed {removed} from the documents folder and the index."))
+    kinds = {"added": "success", "renamed": "success", "duplicate": "info", "rejected": "error"}
+    for r in results:  # file names come from the browser: shown as text, never as Markdown
+        st.html(notice_html(kinds[r.status], f"{r.name}: {r.message}"))
     if report is not None and report.written:
         st.caption(f"Index updated in {report.seconds:.1f} s: {len(report.added)} added, {len(report.changed)} "
                    f"changed, {len(report.removed)} removed, {report.n_documents} documents in all.")
@@ -103,7 +98,7 @@ def _remove(library: Library, store: IndexStore) -> None:
         try:
             remove_document(library.docs_dir, doc)
         except LibraryError as exc:
-            st.error(f"Cannot remove {doc}: {exc}")
+            st.html(notice_html("error", f"Cannot remove {doc}: {exc}"))
             return
         report = _reindex(library, "Updating the index")
         _notice([], report, removed=doc)

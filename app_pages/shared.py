@@ -17,6 +17,7 @@ from assistant.api import Assistant
 from assistant.documents import discover
 from assistant.index import BuildReport, Problem
 from assistant.library import DEFAULT_STRICTNESS
+from assistant.render import notice_html
 from assistant.store import POINTER, IndexStore, IndexUnavailable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +75,7 @@ def update_index(library: Library, label: str, first_start: bool = False) -> Bui
     try:
         report = library.assistant.build(library.docs_dir, on_progress=progress)
     except Exception as exc:  # a failed build must not take the page down; the previous index still answers
-        st.error(f"Indexing failed: {exc}")
+        st.html(notice_html("error", f"Indexing failed: {exc}"))
         return None
     finally:
         bar.empty()
@@ -97,7 +98,7 @@ def get_library() -> Library:
     """The cached Library; on the first start in this process, build or check the index first."""
     docs_dir, index_dir = folders()
     if not docs_dir.is_dir():
-        st.error(f"The documents folder {docs_dir} does not exist. Create it, or set {DOCS_ENV}.")
+        st.html(notice_html("error", f"The documents folder {docs_dir} does not exist. Create it, or set {DOCS_ENV}."))
         st.stop()
     library = _library(str(docs_dir), str(index_dir))
     if not library.ready:

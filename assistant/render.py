@@ -33,7 +33,15 @@ STYLE = """<style>
 .ba-context p { margin: 0 0 0.6rem 0; }
 .ba-context .ba-q { background: rgba(255, 200, 0, 0.18); border-bottom: 2px solid rgba(232, 164, 0, 0.8); }
 .ba-cut { opacity: 0.6; }
+.ba-notice { padding: 0.7rem 1rem; border-radius: 0.5rem; margin: 0 0 0.3rem 0; line-height: 1.5; }
+.ba-notice .ba-icon { font-weight: 700; margin-right: 0.5rem; }
+.ba-success { background: rgba(33, 195, 84, 0.12); }
+.ba-info { background: rgba(28, 131, 225, 0.10); }
+.ba-warning { background: rgba(255, 189, 69, 0.18); }
+.ba-error { background: rgba(255, 43, 43, 0.10); }
+.ba-caption { font-size: 0.85rem; opacity: 0.75; margin: 0 0 0.4rem 0; }
 </style>"""
+_NOTICE_ICONS = {"success": "✓", "info": "ℹ", "warning": "⚠", "error": "✕"}
 
 
 def _esc(text: str) -> str:
@@ -53,6 +61,21 @@ def quote_html(quote: Quote, highlight: bool = True) -> str:
     a, b = quote.highlight_start - quote.start, quote.highlight_end - quote.start
     t = quote.text
     return f"{_esc(t[:a])}<mark>{_esc(t[a:b])}</mark>{_esc(t[b:])}".strip()
+
+
+def notice_html(kind: str, text: str) -> str:
+    """A message box like st.success/info/warning/error, for text that holds file names or document text.
+
+    Streamlit's own alerts and captions read their text as Markdown, and even backslash-escaped Markdown still
+    turns a bare ``www.example.com`` into a link; st.html with escaped text never links anything.
+    """
+    icon = _NOTICE_ICONS[kind]
+    return f'<div class="ba-notice ba-{kind}"><span class="ba-icon">{icon}</span>{escape(text)}</div>'
+
+
+def caption_html(text: str) -> str:
+    """Small grey text, like st.caption, for text that holds file names (see notice_html)."""
+    return f'<div class="ba-caption">{escape(text)}</div>'
 
 
 def _place(doc: str, page: int | None) -> str:

@@ -69,6 +69,11 @@ def visible_text(fragment: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", fragment))
 
 
+def notices(at: AppTest, kind: str) -> list[str]:
+    """The text of the app's message boxes of one kind ("success", "info", "warning", "error")."""
+    return [visible_text(b)[1:] for b in html_bodies(at) if b.startswith(f'<div class="ba-notice ba-{kind}">')]
+
+
 def quote_blocks(at: AppTest) -> list[str]:
     return [b for b in html_bodies(at) if b.startswith('<blockquote class="ba-quote')]
 
@@ -160,16 +165,20 @@ def test_upload_indexes_good_files_reports_bad_ones_and_removal_reindexes(launch
         ("../../Gullrock lighthouse.txt", LIGHTHOUSE.encode(), "text/plain"),
         ("broken.pdf", b"%PDF-1.4\nnot really a PDF", "application/pdf"),
         ("harbour copy.txt", TINY_FILES["harbour.txt"].encode(), "text/plain"),
+        ("[click](http:evil.example) *notes*.txt", b"The ferry leaves at noon on Sundays.", "text/plain"),
     ])
     at.button(key="FormSubmitter:upload-Add to the library").click().run()
     assert not at.exception, at.exception
-    assert [s.value for s in at.success] == ["../../Gullrock lighthouse.txt: saved as uploads/Gullrock lighthouse.txt"]
-    assert [e.value for e in at.error] == [
+    assert notices(at, "success") == [
+        "../../Gullrock lighthouse.txt: saved as uploads/Gullrock lighthouse.txt",
+        "[click](http:evil.example) *notes*.txt: saved as uploads/_click_(http_evil.example) _notes_.txt"]
+    assert not any("](" in b or "<a" in b for b in html_bodies(at))  # a hostile file name makes no link
+    assert notices(at, "error") == [
         "broken.pdf: cannot be read as a document: corrupt or unreadable PDF: Stream has ended unexpectedly"]
-    assert [i.value for i in at.info] == ["harbour copy.txt: already in the library as harbour.txt; not added again"]
-    assert at.metric[0].value == "2"
-    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file() and p.suffix == ".txt") == [
-        "Gullrock lighthouse.txt", "harbour.txt"]
+    assert notices(at, "info") == ["harbour copy.txt: already in the library as harbour.txt; not added again"]
+    assert at.metric[0].value == "3"
+    assert sorted(p.relative_to(docs).as_posix() for p in tmp_path.rglob("*.txt")) == [
+        "harbour.txt", "uploads/Gullrock lighthouse.txt", "uploads/_click_(http_evil.example) _notes_.txt"]
     assert (docs / "uploads" / "Gullrock lighthouse.txt").read_text() == LIGHTHOUSE
 
     at.switch_page("app_pages/chat.py").run()
@@ -182,7 +191,7 @@ def test_upload_indexes_good_files_reports_bad_ones_and_removal_reindexes(launch
     at.checkbox(key="remove_sure").check().run()
     at.button(key="remove_go").click().run()
     assert not at.exception, at.exception
-    assert [s.value for s in at.success] == [
+    assert notices(at, "success") == [
         "Removed uploads/Gullrock lighthouse.txt from the documents folder and the index."]
-    assert at.metric[0].value == "1"
+    assert at.metric[0].value == "2"
     assert not (docs / "uploads" / "Gullrock lighthouse.txt").exists()

@@ -6,7 +6,15 @@ import html
 import re
 
 from assistant.answering import Quote
-from assistant.render import context_html, context_window, escape, quote_html, source_html
+from assistant.render import (
+    caption_html,
+    context_html,
+    context_window,
+    escape,
+    notice_html,
+    quote_html,
+    source_html,
+)
 
 
 def test_script_tags_and_markdown_links_become_plain_characters() -> None:
@@ -79,3 +87,11 @@ def test_context_of_a_long_paragraph_is_cut_to_lines_around_the_quote() -> None:
     assert text[a:b].startswith("Line ") and text[a:b].endswith("paragraphs.")  # whole lines only
     out = html.unescape(re.sub(r"<[^>]+>", "", context_html(text, start, end)))
     assert out.startswith("…") and out.endswith("…")  # the reader sees that the text goes on
+
+
+
+def test_notices_and_captions_show_file_names_as_text() -> None:
+    name = "[click](http://evil.example) www.evil.example <b>x</b>.txt"
+    for out in (notice_html("error", f"{name}: cannot be read"), caption_html(f"From {name}")):
+        assert "<b>" not in out and "[" not in out and "<a" not in out
+        assert name in html.unescape(out)
