@@ -17,6 +17,8 @@ st.html(STYLE)
 #   st.Page("app_pages/evaluation.py", title="Evaluation", icon=":material/fact_check:"),
 PAGES = [
     st.Page("app_pages/chat.py", title="Ask", icon=":material/chat:", default=True),
+    st.Page("app_pages/citation.py", title="Citation lookup", icon=":material/format_quote:"),
+    st.Page("app_pages/evaluation.py", title="Evaluation", icon=":material/fact_check:"),
     st.Page("app_pages/documents.py", title="Documents", icon=":material/folder_open:"),
 ]
 st.navigation(PAGES).run()

@@ -7,6 +7,7 @@ The tokeniser folds case and accents, drops English stop words, maps common irre
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from functools import lru_cache
@@ -16,6 +17,7 @@ import bm25s
 import numpy as np
 import Stemmer
 
+_EMPTY = "empty.json"  # marks the index of a corpus without a single token
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 STOP_WORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below between
@@ -57,19 +59,22 @@ def tokenize(text: str) -> list[str]:
 class Bm25Index:
     """BM25 over pre-tokenised units; scores come back for every unit so they can be fused with dense scores."""
 
-    def __init__(self, retriever: bm25s.BM25) -> None:
-        self._bm25 = retriever
-        self._vocab = set(retriever.vocab_dict)
+    def __init__(self, retriever: bm25s.BM25 | None, size: int = 0) -> None:
+        self._bm25 = retriever  # None when no unit has a single token (bm25s cannot index an empty vocabulary)
+        self._vocab = set(retriever.vocab_dict) if retriever is not None else set()
+        self._size = size
 
     @classmethod
     def build(cls, token_lists: list[list[str]]) -> Bm25Index:
+        if not any(token_lists):
+            return cls(None, len(token_lists))
         retriever = bm25s.BM25(k1=1.2, b=0.75)
         retriever.index([toks or [""] for toks in token_lists], show_progress=False)
         return cls(retriever)
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         known = [t for t in query_tokens if t in self._vocab and t]
-        if not known:
+        if not known or self._bm25 is None:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
 
@@ -90,11 +95,17 @@ class Bm25Index:
 
     @property
     def size(self) -> int:
-        return int(self._bm25.scores["num_docs"])
+        return int(self._bm25.scores["num_docs"]) if self._bm25 is not None else self._size
 
     def save(self, path: Path) -> None:
-        self._bm25.save(str(path))
+        if self._bm25 is None:
+            path.mkdir(parents=True, exist_ok=True)
+            (path / _EMPTY).write_text(json.dumps({"size": self._size}))
+        else:
+            self._bm25.save(str(path))
 
     @classmethod
     def load(cls, path: Path) -> Bm25Index:
+        if (path / _EMPTY).is_file():
+            return cls(None, int(json.loads((path / _EMPTY).read_text())["size"]))
         return cls(bm25s.BM25.load(str(path), mmap=False))

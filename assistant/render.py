@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from .answering import Location, Quote
+from .citations import DiffOp, Match
 
 _ENTITIES = {c: f"&#{ord(c)};" for c in "&<>\"'[]()*_`~#!|\\{}$:"}
 _WS = re.compile(r"\s+")
@@ -40,6 +41,9 @@ STYLE = """<style>
 .ba-warning { background: rgba(255, 189, 69, 0.18); }
 .ba-error { background: rgba(255, 43, 43, 0.10); }
 .ba-caption { font-size: 0.85rem; opacity: 0.75; margin: 0 0 0.4rem 0; }
+.ba-diff { font-size: 0.9rem; line-height: 1.6; margin: 0 0 0.8rem 1.1rem; }
+.ba-diff del { background: rgba(220, 60, 60, 0.15); text-decoration: line-through; }
+.ba-diff ins { background: rgba(40, 160, 70, 0.18); text-decoration: underline; }
 </style>"""
 _NOTICE_ICONS = {"success": "✓", "info": "ℹ", "warning": "⚠", "error": "✕"}
 
@@ -196,3 +200,38 @@ def context_html(text: str, start: int, end: int, hl_start: int | None = None, h
         paragraphs[-1][-1] = f"{paragraphs[-1][-1]} {cut}"
     body = "".join(f"<p>{'<br>'.join(lines)}</p>" for lines in paragraphs)
     return f'<div class="ba-context">{body}</div>'
+
+
+def _pages(match: Match) -> str:
+    pages = [p.page for p in match.parts if p.page is not None]
+    if not pages:
+        return ""
+    return f" · page {pages[0]}" if len(pages) == 1 else f" · pages {pages[0]}–{pages[-1]}"
+
+
+def match_block_html(match: Match, closest: bool = False) -> str:
+    """A citation match as a block quote (every page part of it) with its source under it; ``closest`` styles a
+    passage that is not the quote."""
+    cls = "ba-quote ba-closest" if closest else "ba-quote"
+    body = " ".join(escape(p.text) for p in match.parts)
+    offsets = "; ".join(f"{p.start}–{p.end}" for p in match.parts)
+    role = " · quotes another source" if match.quoted else ""
+    similarity = "" if match.similarity >= 1.0 else f" · similarity {match.similarity:.2f}"
+    lines = [f'<span class="ba-title">{escape(match.title)}</span>',
+             f"{escape(match.doc)}{_pages(match)} · characters {offsets}{similarity}{role}"]
+    return f'<blockquote class="{cls}">{body}</blockquote><div class="ba-source">{"<br>".join(lines)}</div>'
+
+
+def diff_html(diff: tuple[DiffOp, ...]) -> str:
+    """Word diff from the quote to the document: the document's words the quote left out or changed are struck
+    through, the quote's own words that the document does not have are underlined."""
+    out = []
+    for d in diff:
+        if d.op == "same":
+            out.append(escape(d.source))
+            continue
+        if d.source:
+            out.append(f'<del title="in the document, not in the quote">{escape(d.source)}</del>')
+        if d.quote:
+            out.append(f'<ins title="in the quote, not in the document">{escape(d.quote)}</ins>')
+    return f'<div class="ba-diff">Differences: {" ".join(out)}</div>'

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from assistant.api import Assistant
 
@@ -85,3 +86,28 @@ def bundled_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def bundled_assistant(bundled_index: Path) -> Assistant:
     return Assistant(bundled_index)
+
+
+# The Streamlit app, as `streamlit run` would start it (used by test_app.py and test_app_pages.py).
+APP = str(REPO_ROOT / "app.py")
+APP_TIMEOUT = 180  # the first run in a process loads the model and the index
+Launch = Callable[..., AppTest]
+
+
+@pytest.fixture
+def launch(monkeypatch: pytest.MonkeyPatch) -> Launch:
+    """Start the app on a documents folder and an index folder, as `streamlit run` would."""
+
+    def start(docs: Path, index: Path) -> AppTest:
+        monkeypatch.setenv("ASSISTANT_DOCS_DIR", str(docs))
+        monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(index))
+        at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT).run()
+        assert not at.exception, at.exception
+        return at
+
+    return start
+
+
+@pytest.fixture
+def bundled_app(launch: Launch, bundled_index: Path) -> AppTest:
+    return launch(DOCUMENTS, bundled_index)

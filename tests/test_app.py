@@ -9,16 +9,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-from conftest import DOCUMENTS, REPO_ROOT, TINY_FILES, write_corpus
+from conftest import TINY_FILES, Launch, write_corpus
 from streamlit.testing.v1 import AppTest
 
-APP = str(REPO_ROOT / "app.py")
-DOCS_ENV, INDEX_ENV = "ASSISTANT_DOCS_DIR", "ASSISTANT_INDEX_DIR"  # where the app finds its folders
-TIMEOUT = 180  # the first run in a process loads the model and the index
 BRADFORD_2023 = "ofsted/ofsted-bradford-31-january-2023.pdf"
 BRADFORD_2018 = "ofsted/ofsted-bradford-29-october-2018.pdf"
 
@@ -31,28 +26,6 @@ LIGHTHOUSE = (
     "The Gullrock lighthouse was automated in 1987, when its last keeper, Morwenna Tresize, retired.\n"
     "Its lamp can be seen twenty-two nautical miles out to sea on a clear night.\n"
 )
-
-Launch = Callable[..., AppTest]
-
-
-@pytest.fixture
-def launch(monkeypatch: pytest.MonkeyPatch) -> Launch:
-    """Start the app on a documents folder and an index folder, as `streamlit run` would."""
-
-    def start(docs: Path, index: Path) -> AppTest:
-        monkeypatch.setenv(DOCS_ENV, str(docs))
-        monkeypatch.setenv(INDEX_ENV, str(index))
-        at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-        assert not at.exception, at.exception
-        return at
-
-    return start
-
-
-@pytest.fixture
-def bundled_app(launch: Launch, bundled_index: Path) -> AppTest:
-    return launch(DOCUMENTS, bundled_index)
-
 
 def ask(at: AppTest, question: str) -> AppTest:
     at.chat_input[0].set_value(question).run()

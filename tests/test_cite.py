@@ -56,8 +56,9 @@ def test_exact_with_curly_quotes_dashes_and_line_breaks_folded(bundled_assistant
     assert "commissioner’s recommendations – a move" in m.text
     assert_verbatim(bundled_assistant, m)
     # and the report's own line breaks ("social\nworkers") do not stop an exact match
-    c2 = bundled_assistant.cite("“Despite the best efforts of social workers, children are unable to develop meaningful "
-                                "relationships with their social workers due to the constant churn of staff.”")
+    c2 = bundled_assistant.cite("“Despite the best efforts of social workers, children are unable to develop "
+                                "meaningful relationships with their social workers due to the constant churn of "
+                                "staff.”")
     assert c2.verdict == "exact" and c2.matches[0].doc == REPORT_2023 and "\n" in c2.matches[0].text
 
 

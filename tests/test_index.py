@@ -294,3 +294,15 @@ def test_a_missing_index_is_refused_with_a_hint_to_build_it(tmp_path: Path) -> N
         load_store(tmp_path / "nowhere")
     with pytest.raises(IndexUnavailable, match="assistant index"):
         Assistant(tmp_path / "nowhere").ask("Who is the harbour master?")
+
+
+def test_empty_documents_folder_gives_an_empty_index_that_abstains(tmp_path: Path) -> None:
+    """A folder with no documents (or none with text) builds an empty index instead of crashing."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    assistant = Assistant(tmp_path / "index")
+    report = assistant.build(docs)
+    assert (report.n_documents, report.n_sentences, len(report.problems)) == (0, 0, 0)
+    answer = assistant.ask("Who is the harbour master?")
+    assert not answer.answered and answer.quotes == ()
+    assert assistant.cite("the harbour master keeps a logbook").verdict == "not_found"
