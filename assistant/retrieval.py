@@ -126,6 +126,8 @@ class Searcher:
         idf = s.sent_bm25.idf(toks)
         total_idf = sum(idf.values())
         feats = self._features(query, cand, idf, sent_bm25, chunk_bm25, max_sb, max_cb)
+        if docs is not None:  # the user chose the documents: that is the strongest document match there is
+            feats[:, FEATURES.index("doc_match")] = 1.0
         return Candidates(cand, feats, max_sb / total_idf if total_idf else 0.0)
 
     def _features(self, query: Query, cand: np.ndarray, idf: dict[str, float], sent_bm25: np.ndarray,

@@ -216,3 +216,12 @@ def test_a_question_that_restates_one_sentence_is_answered(tmp_path: Path, make_
     result = assistant.ask(question)
     assert answer in result.quotes[0].text
     assert result.answered, f"abstained (evidence {result.evidence:.3f}) on: {result.quotes[0].text!r}"
+
+
+def test_a_chosen_document_counts_as_the_question_naming_it(bundled_assistant: Assistant) -> None:
+    """With the search limited to one report, a question that does not name it is still answered from it."""
+    question = "What was the overall effectiveness judgement?"
+    answer = bundled_assistant.ask(question, docs=["ofsted-bradford-29-october-2018.pdf"])
+    assert answer.answered
+    assert "Overall effectiveness Inadequate" in answer.quotes[0].text
+    assert all(q.doc == "ofsted/ofsted-bradford-29-october-2018.pdf" for q in answer.quotes)
