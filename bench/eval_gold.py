@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -21,6 +22,33 @@ sys.path.insert(0, str(ROOT))
 from assistant.api import Assistant  # noqa: E402
 from assistant.evaluation import evaluate, load_gold  # noqa: E402
 
+FORMS = (("how many", "how many/much"), ("how much", "how many/much"), ("who", "who"), ("when", "when"),
+         ("why", "why"), ("which", "which"), ("where", "where"), ("what", "what"), ("how", "how"))
+
+
+def question_form(question: str) -> str:
+    """The question's wh-form, found anywhere in it ("According to X, who ..." is a who-question)."""
+    low = question.lower()
+    hits = [(low.find(k), -len(k), label) for k, label in FORMS if re.search(rf"\b{k}\b", low)]
+    return min(hits)[2] if hits else "other"
+
+
+def by_form(report) -> dict[str, dict[str, object]]:
+    """answer@1 per question form over the answerable questions, with the failing question ids."""
+    out: dict[str, dict[str, object]] = {}
+    for r in report.results:
+        if not r.answerable:
+            continue
+        row = out.setdefault(question_form(r.question), {"n": 0, "answer@1": 0.0, "failures": []})
+        row["n"] += 1
+        if r.passed:
+            row["answer@1"] += 1
+        else:
+            row["failures"].append(r.id)
+    for row in out.values():
+        row["answer@1"] = round(row["answer@1"] / row["n"], 3)
+    return dict(sorted(out.items(), key=lambda kv: kv[1]["answer@1"]))
+
 
 def main() -> None:
     ap = argparse.ArgumentParser()
@@ -29,8 +57,11 @@ def main() -> None:
     assistant = Assistant(args.index)
     results = {}
     for half in ("tune", "test"):
-        results[half] = evaluate(assistant, load_gold(ROOT / "eval" / f"bundled_gold_{half}.jsonl")).metrics
-        print(f"{half:5s} {results[half]}")
+        report = evaluate(assistant, load_gold(ROOT / "eval" / f"bundled_gold_{half}.jsonl"))
+        results[half] = {**report.metrics, "by_question_form": by_form(report)}
+        print(f"{half:5s} {report.metrics}")
+        for form, row in results[half]["by_question_form"].items():
+            print(f"      {form:14s} n={row['n']:3d} answer@1={row['answer@1']:.3f} failures={row['failures']}")
     (ROOT / "bench" / "results" / "bundled_gold.json").write_text(json.dumps(results, indent=1))
 
 
