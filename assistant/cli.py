@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_index.add_argument("docs", nargs="?", type=Path, default=DEFAULT_DOCS_DIR, help="documents folder")
     p_index.add_argument("--model", help="sentence-transformers model name or path (default: bundled MiniLM)")
     p_index.add_argument("--quiet", action="store_true", help="no progress bar")
+    p_index.add_argument("--max-file-mb", type=float, default=None, metavar="MB",
+                         help=f"skip (and report) files larger than this (default: {IndexSettings().max_file_mb:g})")
     p_ask = sub.add_parser("ask", parents=[common], help="answer a question ('-' reads one question a line)")
     p_ask.add_argument("question", help="the question, or '-' to read questions from stdin")
     p_ask.add_argument("--k", type=int, default=None, help="number of quotes (default 3)")
@@ -64,7 +66,10 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     from .api import Assistant
 
-    settings = IndexSettings(model=args.model) if args.model else IndexSettings()
+    if args.max_file_mb is not None and not args.max_file_mb > 0:
+        return _fail("--max-file-mb must be a positive number")
+    overrides = {"model": args.model, "max_file_mb": args.max_file_mb}
+    settings = IndexSettings(**{k: v for k, v in overrides.items() if v is not None})
     bar: tqdm | None = None
 
     def progress(done: int, total: int) -> None:
@@ -82,6 +87,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         report = Assistant(args.index).build(args.docs, settings, progress, problem)
     except FileNotFoundError as exc:
         return _fail(str(exc))
+    except OSError as exc:  # e.g. the index folder is not writable or the disk is full: the old index stays
+        return _fail(f"cannot write the index in {args.index}: {exc.strerror or exc}; the previous index is unchanged")
     finally:
         if bar is not None:
             bar.close()

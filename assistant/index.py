@@ -3,7 +3,8 @@
 Incremental by content hash: a document whose bytes and index settings are unchanged keeps its sentences,
 chunks and vectors from the previous build; only added or changed documents are embedded; removed documents
 leave. A change of model or chunking settings (or format version) triggers a clean rebuild. Bad files are
-reported by name and skipped; every other file is still indexed.
+reported once each, by name and reason, and skipped; every other file is still indexed. One build at a time
+runs per index folder (store.build_lock), whichever thread or process starts it.
 """
 
 from __future__ import annotations
@@ -15,12 +16,22 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import FORMAT_VERSION, IndexSettings
-from .documents import LOADER_VERSION, Document, DocumentError, discover, file_sha256, load_document
+from .config import IndexSettings
+from .documents import Document, DocumentError, check_size, file_sha256, load_document, scan
 from .embedding import Embedder
 from .lexical import Bm25Index, tokenize
-from .store import ARRAY_NAMES, DocRecord, IndexStore, IndexUnavailable, load_store, read_manifest, write_store
-from .text import SPLITTER_VERSION, chunk_sentences, split_sentences
+from .store import (
+    ARRAY_NAMES,
+    DocRecord,
+    IndexStore,
+    IndexUnavailable,
+    build_lock,
+    load_store,
+    read_manifest,
+    versions,
+    write_store,
+)
+from .text import chunk_sentences, split_sentences
 
 ProgressFn = Callable[[int, int], None]
 
@@ -165,15 +176,10 @@ def _assemble(units: list[_Units], settings: IndexSettings, dim: int) -> tuple[d
     return arrays, stack([u.sent_vectors for u in units]), stack([u.chunk_vectors for u in units])
 
 
-def _versions() -> dict[str, int]:
-    """Versions of everything that shapes stored units; a change forces a clean rebuild."""
-    return {"format_version": FORMAT_VERSION, "loader_version": LOADER_VERSION, "splitter_version": SPLITTER_VERSION}
-
-
 def _rebuild_reason(manifest: dict | None, settings: IndexSettings) -> str | None:
     if manifest is None:
         return None
-    for key, value in _versions().items():
+    for key, value in versions().items():
         if manifest.get(key) != value:
             return f"{key.replace('_', ' ')} changed ({manifest.get(key)} -> {value})"
     old = manifest.get("settings", {})
@@ -191,10 +197,24 @@ def build_index(
     on_problem: Callable[[Problem], None] | None = None,
 ) -> BuildReport:
     """Bring the index at ``index_dir`` up to date with ``docs_dir``; see the module docstring."""
-    t0 = time.perf_counter()
-    settings = settings or IndexSettings()
     if not docs_dir.is_dir():
         raise FileNotFoundError(f"documents folder not found: {docs_dir}")
+    with build_lock(index_dir):
+        return _build(docs_dir, index_dir, settings or IndexSettings(), on_progress, on_problem)
+
+
+def _reason(exc: BaseException) -> str:
+    """A one-line reason for a file that could not be indexed (no paths, no errno numbers)."""
+    if isinstance(exc, DocumentError):
+        return exc.reason
+    if isinstance(exc, OSError):
+        return f"cannot read file: {exc.strerror or exc}"
+    return str(exc)
+
+
+def _build(docs_dir: Path, index_dir: Path, settings: IndexSettings, on_progress: ProgressFn | None,
+           on_problem: Callable[[Problem], None] | None) -> BuildReport:
+    t0 = time.perf_counter()
     manifest = read_manifest(index_dir)
     rebuild_reason = _rebuild_reason(manifest, settings)
     old: IndexStore | None = None
@@ -211,9 +231,20 @@ def build_index(
     changed: list[str] = []
     unchanged: list[str] = []
     problems: list[Problem] = []
-    for path in discover(docs_dir):
+
+    def report(rel: str, exc: BaseException) -> None:
+        problem = Problem(rel, _reason(exc))
+        problems.append(problem)
+        if on_problem:
+            on_problem(problem)
+
+    found = scan(docs_dir)
+    for error in found.problems:
+        report(error.path.relative_to(docs_dir).as_posix(), error)
+    for path in found.files:
         rel = path.relative_to(docs_dir).as_posix()
         try:
+            check_size(path, settings.max_file_bytes)
             digest = file_sha256(path)
             if old is not None and rel in old_ids and old.docs[old_ids[rel]].content_hash == digest:
                 units.append(_reuse(old, old_ids[rel]))
@@ -221,10 +252,7 @@ def build_index(
                 continue
             document = load_document(path, docs_dir)
         except (DocumentError, OSError) as exc:
-            problem = Problem(rel, getattr(exc, "reason", None) or str(exc))
-            problems.append(problem)
-            if on_problem:
-                on_problem(problem)
+            report(rel, exc)
             continue
         units.append(_split(_record(document), settings, embedder))
         (changed if rel in old_ids else added).append(rel)
@@ -244,7 +272,7 @@ def build_index(
         ]
         new_manifest = {
             "model": settings.model, "dimension": embedder.dimension, "settings": settings.as_dict(),
-            **_versions(),
+            **versions(),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "documents": {u.record.doc: {"content_hash": u.record.content_hash, "title": u.record.title,
                                          "pages": len(u.record.pages), "chunks": len(u.chunks),
@@ -256,7 +284,8 @@ def build_index(
                              chunk_vectors, Bm25Index.build(sent_tokens), Bm25Index.build(chunk_tokens))
     return BuildReport(
         added=tuple(added), changed=tuple(changed), removed=tuple(removed), unchanged=tuple(unchanged),
-        problems=tuple(problems), n_documents=len(units), n_pages=sum(len(u.record.pages) for u in units),
+        problems=tuple(sorted(problems, key=lambda p: p.doc)), n_documents=len(units),
+        n_pages=sum(len(u.record.pages) for u in units),
         n_sentences=sum(len(u.sents) for u in units), n_chunks=sum(len(u.chunks) for u in units),
         embedded=embedded, seconds=time.perf_counter() - t0, rebuild_reason=rebuild_reason,
         written=not nothing_to_do, index_path=str(folder) if folder else None,

@@ -7,15 +7,21 @@ Layout under the index root (``index/`` by default)::
 
 A build writes a complete new folder, fsyncs it, then swaps ``CURRENT``; a crash at any moment leaves the
 previous build in place and answering. The manifest records the model, the chunking settings, each document's
-content hash and a checksum of every file, so a damaged or foreign index is refused with a clear message.
+content hash and a checksum of every file (``manifest.sha256`` holds the manifest's own), so a damaged or foreign
+index is refused with a clear message. Builds hold an exclusive lock on ``.build.lock`` (threads and processes
+alike), so two builds never interleave and one never deletes another's folder; readers take no lock: a reader
+whose folder is replaced and removed while it loads simply loads the new current build.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,10 +29,20 @@ import faiss
 import numpy as np
 
 from .config import FORMAT_VERSION
-from .documents import file_sha256
+from .documents import LOADER_VERSION, file_sha256
 from .lexical import Bm25Index
+from .text import SPLITTER_VERSION
+
+try:
+    import fcntl
+except ImportError:  # Windows: builds in one process are still serialised by _THREAD_LOCK
+    fcntl = None  # type: ignore[assignment]
 
 POINTER = "CURRENT"
+LOCK_FILE = ".build.lock"
+MANIFEST_DIGEST = "manifest.sha256"
+REBUILD = "rebuild with `assistant index`"
+_LOAD_ATTEMPTS = 5  # a reader whose build is replaced while it loads retries with the new one
 ARRAY_NAMES = (
     "sent_doc", "sent_page", "sent_start", "sent_end",
     "chunk_doc", "chunk_page", "chunk_first", "chunk_last", "chunk_start", "chunk_end",
@@ -35,6 +51,39 @@ ARRAY_NAMES = (
 
 class IndexUnavailable(Exception):
     """The index is missing, damaged, or was built with settings this program cannot use."""
+
+
+class ModelUnavailable(IndexUnavailable):
+    """The embedding model (the one the index was built with, or the one asked for) cannot be loaded here."""
+
+    def __init__(self, model: str, cause: BaseException) -> None:
+        lines = str(cause).strip().splitlines()
+        detail = (lines[0][:160] if lines else "") or type(cause).__name__
+        super().__init__(
+            f"the embedding model {model!r} cannot be loaded ({detail}); models must already be on disk "
+            "(downloads are switched off): install it, or build the index with an available model "
+            "(`assistant index --model NAME_OR_PATH`)"
+        )
+        self.model = model
+
+
+def versions() -> dict[str, int]:
+    """Versions of everything that shapes stored units; an index built under others is refused and rebuilt."""
+    return {"format_version": FORMAT_VERSION, "loader_version": LOADER_VERSION, "splitter_version": SPLITTER_VERSION}
+
+
+@contextmanager
+def build_lock(root: Path) -> Iterator[None]:
+    """Exclusive lock for one build of the index at ``root`` (released by the OS if the process dies)."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / LOCK_FILE, "a+b") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True)
@@ -111,11 +160,11 @@ def flat_index(vectors: np.ndarray) -> faiss.Index:
 
 
 def _files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json")
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name not in ("manifest.json", MANIFEST_DIGEST))
 
 
 def _fsync_tree(folder: Path) -> None:
-    for p in [*_files(folder), folder / "manifest.json"]:
+    for p in [*_files(folder), folder / "manifest.json", folder / MANIFEST_DIGEST]:
         with p.open("rb") as f:
             os.fsync(f.fileno())
     fd = os.open(folder, os.O_RDONLY)
@@ -143,6 +192,7 @@ def write_store(root: Path, manifest: dict, docs: list[DocRecord], arrays: dict[
     manifest = {**manifest, "format_version": FORMAT_VERSION,
                 "checksums": {str(p.relative_to(folder)): file_sha256(p) for p in _files(folder)}}
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
+    (folder / MANIFEST_DIGEST).write_text(file_sha256(folder / "manifest.json"))
     _fsync_tree(folder)
     tmp = root / f".{POINTER}.{os.getpid()}.tmp"
     tmp.write_text(folder.name)
@@ -154,17 +204,27 @@ def write_store(root: Path, manifest: dict, docs: list[DocRecord], arrays: dict[
 
 
 def _remove_stale(root: Path, keep: str) -> None:
-    """Drop build folders other than the current one (older builds, or ones a crash left half-written)."""
+    """Drop build folders other than the current one (older builds, or ones a crash left half-written) and
+    pointer files a crash left behind. Only called under the build lock, so no other build is in progress."""
     for p in root.glob("build-*"):
         if p.is_dir() and p.name != keep:
             shutil.rmtree(p, ignore_errors=True)
+    for p in root.glob(f".{POINTER}.*.tmp"):
+        p.unlink(missing_ok=True)
+
+
+def _pointer(root: Path) -> str | None:
+    try:
+        return (root / POINTER).read_text().strip()
+    except OSError:
+        return None
 
 
 def current_folder(root: Path) -> Path | None:
-    pointer = root / POINTER
-    if not pointer.is_file():
+    name = _pointer(root)
+    if not name:
         return None
-    folder = root / pointer.read_text().strip()
+    folder = root / name
     return folder if folder.is_dir() else None
 
 
@@ -179,32 +239,42 @@ def read_manifest(root: Path) -> dict | None:
 
 
 def load_store(root: Path, verify: bool = True) -> IndexStore:
-    """Load the current build; raises IndexUnavailable with a one-line reason when it cannot be used."""
-    folder = current_folder(root)
-    if folder is None:
+    """Load the current build; raises IndexUnavailable with a one-line reason when it cannot be used.
+
+    A build that another process makes current (and whose predecessor it removes) while this one loads is not
+    an error: the load starts again from the new pointer.
+    """
+    for _ in range(_LOAD_ATTEMPTS - 1):
+        name = _pointer(root)
+        try:
+            return _load_build(root, name, verify)
+        except IndexUnavailable:
+            if _pointer(root) == name:
+                raise
+    return _load_build(root, _pointer(root), verify)
+
+
+def _load_build(root: Path, name: str | None, verify: bool) -> IndexStore:
+    if not name:
         raise IndexUnavailable(f"no index in {root}: run `assistant index` first")
+    folder = root / name
+    if not folder.is_dir():
+        raise IndexUnavailable(f"the index in {root} names build {name!r}, which is missing; {REBUILD}")
     try:
-        manifest = json.loads((folder / "manifest.json").read_text())
+        raw = (folder / "manifest.json").read_bytes()
+        manifest = json.loads(raw)
+        if not isinstance(manifest, dict):
+            raise ValueError("not a JSON object")
     except (OSError, ValueError) as exc:
-        raise IndexUnavailable(
-            f"index manifest in {folder} is unreadable ({exc}); rebuild with `assistant index`"
-        ) from exc
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise IndexUnavailable(
-            f"index format {manifest.get('format_version')} is not {FORMAT_VERSION}; rebuild with `assistant index`"
-        )
-    if verify:
-        for name, digest in manifest.get("checksums", {}).items():
-            p = folder / name
-            if not p.is_file() or file_sha256(p) != digest:
-                raise IndexUnavailable(f"index file {name} is missing or damaged; rebuild with `assistant index`")
+        raise IndexUnavailable(f"index manifest in {folder} is unreadable ({exc}); {REBUILD}") from exc
+    _check_manifest(folder, raw, manifest, verify)
     try:
         docs = [DocRecord.from_json(d) for d in json.loads((folder / "docs.json").read_text())]
         with np.load(folder / "units.npz") as z:
             arrays = {k: z[k] for k in ARRAY_NAMES}
         sent_vectors = np.load(folder / "sentence_vectors.npy")
         chunk_vectors = np.load(folder / "chunk_vectors.npy")
-        return IndexStore(
+        store = IndexStore(
             path=folder, manifest=manifest, docs=docs, arrays=arrays,
             sent_vectors=sent_vectors, chunk_vectors=chunk_vectors,
             sent_faiss=faiss.read_index(str(folder / "sentences.faiss")),
@@ -212,5 +282,59 @@ def load_store(root: Path, verify: bool = True) -> IndexStore:
             sent_bm25=Bm25Index.load(folder / "bm25_sentences"),
             chunk_bm25=Bm25Index.load(folder / "bm25_chunks"),
         )
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        raise IndexUnavailable(f"index in {folder} cannot be read ({exc}); rebuild with `assistant index`") from exc
+    except (OSError, ValueError, KeyError, TypeError, IndexError, RuntimeError) as exc:
+        raise IndexUnavailable(f"index in {folder} cannot be read ({exc}); {REBUILD}") from exc
+    _check_consistent(store)
+    return store
+
+
+def _check_manifest(folder: Path, raw: bytes, manifest: dict, verify: bool) -> None:
+    """Refuse a foreign (other format, loader or splitter version) or damaged build before loading it."""
+    for key, value in versions().items():
+        if manifest.get(key) != value:
+            what = key.replace("_", " ")
+            raise IndexUnavailable(
+                f"the index was built with {what} {manifest.get(key)}, this program uses {value}; {REBUILD}"
+            )
+    if not verify:
+        return
+    digest_file = folder / MANIFEST_DIGEST
+    if digest_file.is_file() and digest_file.read_text().strip() != hashlib.sha256(raw).hexdigest():
+        raise IndexUnavailable(f"index file manifest.json is damaged; {REBUILD}")
+    checksums = manifest.get("checksums")
+    required = {"docs.json", "units.npz", "sentence_vectors.npy", "chunk_vectors.npy", "sentences.faiss",
+                "chunks.faiss"}
+    if not isinstance(checksums, dict) or not required <= set(checksums):
+        raise IndexUnavailable(f"index manifest in {folder} has no checksums for its files; {REBUILD}")
+    for name, digest in checksums.items():
+        p = folder / name
+        if not p.is_file() or file_sha256(p) != digest:
+            raise IndexUnavailable(f"index file {name} is missing or damaged; {REBUILD}")
+
+
+def _check_consistent(store: IndexStore) -> None:
+    """Shapes and offsets agree with each other: a build that passes cannot slice outside its own text."""
+    a = store.arrays
+    n_docs, dim = len(store.docs), store.manifest.get("dimension")
+    problems = []
+    if store.sent_vectors.shape != (store.n_sentences, dim) or store.chunk_vectors.shape != (store.n_chunks, dim):
+        problems.append("vector counts or dimension differ from the manifest")
+    if store.sent_faiss.ntotal != store.n_sentences or store.chunk_faiss.ntotal != store.n_chunks:
+        problems.append("search index sizes differ from the unit counts")
+    if store.sent_bm25.size != store.n_sentences or store.chunk_bm25.size != store.n_chunks:
+        problems.append("keyword index sizes differ from the unit counts")
+    for kind in ("sent", "chunk"):
+        doc, page, start, end = (a[f"{kind}_{k}"] for k in ("doc", "page", "start", "end"))
+        if len(doc) and (doc.min() < 0 or doc.max() >= n_docs):
+            problems.append(f"{kind} document numbers out of range")
+            continue
+        pages = [len(store.docs[d].pages) for d in doc]
+        if any(not 0 <= p < n for p, n in zip(page.tolist(), pages, strict=True)):
+            problems.append(f"{kind} page numbers out of range")
+            continue
+        lengths = np.fromiter((len(store.docs[d].pages[p]) for d, p in zip(doc.tolist(), page.tolist(),
+                                                                               strict=True)), np.int64, len(doc))
+        if len(doc) and ((start < 0) | (start > end) | (end > lengths)).any():
+            problems.append(f"{kind} offsets fall outside their page text")
+    if problems:
+        raise IndexUnavailable(f"index in {store.path} is inconsistent ({problems[0]}); {REBUILD}")
