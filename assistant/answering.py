@@ -116,6 +116,10 @@ class Extractor:
         self.store = store
         self.settings = settings
 
+    def _same_page(self, a: int, b: int) -> bool:
+        s = self.store
+        return 0 <= b < s.n_sentences and s.sent_doc[a] == s.sent_doc[b] and s.sent_page[a] == s.sent_page[b]
+
     def _same_paragraph(self, a: int, b: int) -> bool:
         """Neighbours on one page with no blank line between them (a blank line ends a paragraph or a table)."""
         s = self.store
@@ -137,6 +141,22 @@ class Extractor:
                 first, last = min(first, nb), max(last, nb)
         return first, last
 
+    def _complete_type(self, query: Query, first: int, last: int) -> tuple[int, int]:
+        """Context lives outside the sentence: when a question wants a kind of span (a name, a date) that the
+        quote lacks and the next (or previous) sentence on the page has one, take that sentence in (news
+        paragraphs are one sentence long: "Councillor Sue Duffy ... said:" / "'... on the right track'")."""
+        s = self.store
+        if query.kind is None or not self.settings.complete_answer_type:
+            return first, last
+        text = " ".join(s.sentence_text(i) for i in range(first, last + 1))
+        if answer_spans(text, query.kind, query.text):
+            return first, last
+        for nb, new in ((last + 1, (first, last + 1)), (first - 1, (first - 1, last))):
+            if self._same_page(first if nb < first else last, nb) and answer_spans(
+                    s.sentence_text(nb), query.kind, query.text):
+                return new
+        return first, last
+
     def quotes(self, query: Query, cands: Candidates, scores: np.ndarray, k: int) -> list[Quote]:
         s = self.store
         by_id = {int(i): float(v) for i, v in zip(cands.ids, scores, strict=True)}
@@ -147,7 +167,7 @@ class Extractor:
             sid = int(cands.ids[idx])
             if sid in used:
                 continue
-            first, last = self._span(sid, by_id, float(scores[idx]))
+            first, last = self._complete_type(query, *self._span(sid, by_id, float(scores[idx])))
             if any(i in used for i in range(first, last + 1)):
                 first = last = sid
             used.update(range(first, last + 1))
