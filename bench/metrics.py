@@ -3,6 +3,7 @@
 * ``ndcg_at_k`` / ``recall_at_k``: as BEIR computes them with pytrec_eval (``ndcg_cut.10``, ``recall.100``):
   gain ``rel`` (not ``2**rel - 1``), discount ``log2(rank + 1)``, the ideal ranking built from every judged
   relevant document of the query, documents with relevance <= 0 ignored; recall over all judged relevant docs.
+* ``doc_max``: a document's score as the max over its units (chunks or sentences), as the benchmarks rank them.
 * ``squad_em`` / ``squad_f1``: the official SQuAD v1.1/v2.0 scorers (``evaluate-v2.0.py``): lowercase, strip
   punctuation, drop the articles a/an/the, fold whitespace; F1 on token multisets; max over the gold answers.
   For v2.0, an unanswerable question (no gold answers) scores 1 when the prediction is empty (abstention), else 0.
@@ -15,6 +16,20 @@ import re
 import string
 from collections import Counter
 from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+
+def doc_max(values: np.ndarray, unit_doc: np.ndarray, n_docs: int) -> np.ndarray:
+    """Document score = max over its units; ``unit_doc`` is sorted (the index stores units in document order).
+    Documents without units score -inf."""
+    values = np.asarray(values, dtype=np.float64)
+    starts = np.searchsorted(unit_doc, np.arange(n_docs))
+    present = np.bincount(unit_doc, minlength=n_docs)[:n_docs] > 0
+    out = np.full(n_docs, -np.inf)
+    if present.any():
+        out[present] = np.maximum.reduceat(values, starts[present])
+    return out
 
 
 def dcg(gains: Sequence[float]) -> float:

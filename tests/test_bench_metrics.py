@@ -6,11 +6,12 @@ import math
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
-from metrics import ndcg_at_k, normalize_answer, recall_at_k, squad_em, squad_f1  # noqa: E402
+from metrics import doc_max, ndcg_at_k, normalize_answer, recall_at_k, squad_em, squad_f1  # noqa: E402
 
 
 def test_ndcg_matches_a_hand_computed_value() -> None:
@@ -52,3 +53,8 @@ def test_squad_v2_unanswerable_scores_only_an_abstention() -> None:
     assert squad_em("", []) == 1.0 and squad_f1("", []) == 1.0
     assert squad_em("Denver", []) == 0.0 and squad_f1("Denver", []) == 0.0
     assert squad_f1("", ["Denver"]) == 0.0
+
+
+def test_doc_max_takes_the_best_unit_of_each_document() -> None:
+    got = doc_max(np.array([0.1, 0.7, 0.3, 0.2, 0.9]), np.array([0, 0, 2, 2, 3]), 5)
+    assert got.tolist() == [0.7, -np.inf, 0.3, 0.9, -np.inf]
