@@ -309,12 +309,14 @@ def _short(exc: BaseException) -> str:
 
 
 def _relative(path: Path, root: Path) -> str:
-    for p, r in ((path, root), (path.resolve(), root.resolve())):
-        try:
-            return p.relative_to(r).as_posix()
-        except ValueError:
-            continue
-    return path.name
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        pass
+    try:  # resolved only when needed: resolving a symlink loop raises
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except (ValueError, OSError, RuntimeError):
+        return path.name
 
 
 def _read_pdf(path: Path, data: bytes) -> list[str]:
