@@ -28,6 +28,7 @@ from .store import (
     build_lock,
     load_store,
     read_manifest,
+    remove_stale,
     versions,
     write_store,
 )
@@ -261,7 +262,9 @@ def _build(docs_dir: Path, index_dir: Path, settings: IndexSettings, on_progress
     nothing_to_do = old is not None and not added and not changed and not removed
     embedded = 0
     folder: Path | None = old.path if old is not None else None
-    if not nothing_to_do:
+    if nothing_to_do:
+        remove_stale(index_dir, keep=old.path.name)  # what an interrupted build left behind
+    else:
         embedded = _embed_new(units, embedder, on_progress)
         arrays, sent_vectors, chunk_vectors = _assemble(units, settings, embedder.dimension)
         sent_tokens = [tokenize(u.record.pages[p][s:e]) for u in units for p, s, e in u.sents]

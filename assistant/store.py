@@ -199,11 +199,11 @@ def write_store(root: Path, manifest: dict, docs: list[DocRecord], arrays: dict[
     with tmp.open("rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, root / POINTER)
-    _remove_stale(root, keep=folder.name)
+    remove_stale(root, keep=folder.name)
     return folder
 
 
-def _remove_stale(root: Path, keep: str) -> None:
+def remove_stale(root: Path, keep: str) -> None:
     """Drop build folders other than the current one (older builds, or ones a crash left half-written) and
     pointer files a crash left behind. Only called under the build lock, so no other build is in progress."""
     for p in root.glob("build-*"):

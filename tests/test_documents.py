@@ -18,10 +18,12 @@ from assistant.documents import (
     Document,
     DocumentError,
     Page,
+    check_size,
     discover,
     file_sha256,
     load_document,
     normalise_text,
+    scan,
 )
 
 CORPUS = Path(__file__).resolve().parent.parent / "documents"
@@ -354,6 +356,45 @@ def test_discover_survives_a_symlink_loop(tmp_path: Path) -> None:
     (tmp_path / "docs" / "loop").symlink_to(tmp_path / "docs", target_is_directory=True)
     found = [p.relative_to(tmp_path).as_posix() for p in discover(tmp_path)]
     assert found == ["docs/report.txt"]
+
+
+def test_scan_reports_what_cannot_be_indexed_once_and_skips_metadata_silently(tmp_path: Path) -> None:
+    for name in ("a/report.txt", "a/minutes.docx", "SOURCES.md", ".hidden.pdf", "noext"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    os.mkfifo(tmp_path / "pipe.txt")  # opening it would block forever
+    (tmp_path / "gone.pdf").symlink_to(tmp_path / "missing.pdf")
+    (tmp_path / "self.md").symlink_to("self.md")
+    (tmp_path / "a" / "up").symlink_to(tmp_path, target_is_directory=True)
+    (tmp_path / "b").symlink_to(tmp_path / "a", target_is_directory=True)  # a second name, not a loop
+    result = scan(tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in result.files] == ["a/report.txt"]
+    assert [(e.path.relative_to(tmp_path).as_posix(), e.reason) for e in result.problems] == [
+        ("a/minutes.docx", "unsupported file type '.docx' (supported: PDF, TXT, MD, HTML)"),
+        ("a/up", "symlink loop (the folder link points back to a folder containing it)"),
+        ("gone.pdf", "broken symbolic link (its target does not exist)"),
+        ("noext", "unsupported file type 'noext' (supported: PDF, TXT, MD, HTML)"),
+        ("pipe.txt", "not a regular file"),
+        ("self.md", "symlink loop (the link points back to itself)"),
+    ]
+
+
+def test_zero_page_pdf_and_latin1_text(tmp_path: Path) -> None:
+    PdfWriter().write(tmp_path / "zero.pdf")
+    with pytest.raises(DocumentError, match=r"^PDF has no pages$"):
+        load(tmp_path / "zero.pdf")
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("Zoë Brontë, façade, naïve, 10 °C, ½ day".encode("latin-1"))
+    assert load(latin1).pages[0].text == "Zoë Brontë, façade, naïve, 10 °C, ½ day"
+
+
+def test_size_limit_is_checked_before_reading(tmp_path: Path) -> None:
+    path = tmp_path / "big.txt"
+    path.write_text("word " * 1000)
+    check_size(path, 5000)
+    check_size(path, None)
+    with pytest.raises(DocumentError, match=r"^file too large \(4\.9 KB; the limit is 2\.0 KB\)$"):
+        check_size(path, 2048)
 
 
 def test_bundled_corpus_loads_completely() -> None:

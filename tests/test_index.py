@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import select
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO_ROOT, TINY_FILES, CorpusFactory
+from conftest import TINY_FILES, CorpusFactory
 
 import assistant.store
 from assistant.api import Assistant
@@ -185,7 +179,7 @@ def test_manifest_records_model_dimension_settings_and_hashes(built) -> None:
     assert (index_dir / POINTER).read_text().strip() == folder.name
 
 
-# --- atomicity ---------------------------------------------------------------------------------------------
+# --- atomicity (SIGKILL trials mid-embedding and mid-write: test_crash_safety.py) ---------------------------
 
 def test_a_build_that_fails_while_writing_leaves_the_old_index_answering(built, monkeypatch) -> None:
     docs, index_dir, _ = built
@@ -217,60 +211,6 @@ def test_a_build_that_fails_while_writing_leaves_the_old_index_answering(built, 
     assert report.changed == ("harbour.txt",) and report.added == ("extra.txt",)
     assert [p.name for p in index_dir.glob("build-*")] == [current_folder(index_dir).name]
     assert "Bartholomew Quint" in Assistant(index_dir).ask(HARBOUR_Q).quotes[0].text
-
-
-def _filler(topic: str, n: int) -> str:
-    """n distinct sentences, enough for embedding to take a few seconds."""
-    return "\n".join(
-        f"Report {topic} {i}: the {topic} committee noted item {i} about budget line {i * 7} and staffing."
-        for i in range(n)
-    )
-
-
-def test_a_killed_index_process_leaves_the_old_index_answering(built) -> None:
-    docs, index_dir, _ = built
-    before = answer_json(index_dir, HARBOUR_Q)
-    old_folder = current_folder(index_dir)
-    for topic in ("finance", "planning", "highways"):
-        (docs / f"{topic}.txt").write_text(_filler(topic, 150))
-
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "index", str(docs), "--index", str(index_dir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO_ROOT, env=env,
-    )
-    stderr = b""
-    try:
-        deadline = time.monotonic() + 120
-        while b"Embedding" not in stderr and time.monotonic() < deadline and proc.poll() is None:
-            ready, _, _ = select.select([proc.stderr], [], [], 0.2)
-            if ready:
-                chunk = os.read(proc.stderr.fileno(), 4096)
-                if not chunk:
-                    break
-                stderr += chunk
-        assert b"Embedding" in stderr, stderr.decode(errors="replace")
-        assert proc.poll() is None, "the build finished before it could be killed; add more text"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stderr.close()
-    assert proc.returncode == -signal.SIGKILL
-
-    assert current_folder(index_dir) == old_folder
-    store = load_store(index_dir)
-    assert [d.doc for d in store.docs] == list(ALL_TINY)
-    assert answer_json(index_dir, HARBOUR_Q) == before
-
-    report = Assistant(index_dir).build(docs)
-    assert report.added == ("finance.txt", "highways.txt", "planning.txt")
-    assert report.unchanged == ALL_TINY
-    assert [d.doc for d in load_store(index_dir).docs] == sorted([*ALL_TINY, "finance.txt", "highways.txt",
-                                                                  "planning.txt"])
-    assert [p.name for p in index_dir.glob("build-*")] == [current_folder(index_dir).name]
 
 
 def test_a_damaged_index_file_is_refused_with_a_rebuild_hint(built) -> None:
