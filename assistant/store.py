@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +38,7 @@ try:
     import fcntl
 except ImportError:  # Windows: builds in one process are still serialised by _THREAD_LOCK
     fcntl = None  # type: ignore[assignment]
+_THREAD_LOCK = threading.Lock()
 
 POINTER = "CURRENT"
 LOCK_FILE = ".build.lock"
@@ -76,14 +78,16 @@ def versions() -> dict[str, int]:
 def build_lock(root: Path) -> Iterator[None]:
     """Exclusive lock for one build of the index at ``root`` (released by the OS if the process dies)."""
     root.mkdir(parents=True, exist_ok=True)
+    if fcntl is None:
+        with _THREAD_LOCK:
+            yield
+        return
     with open(root / LOCK_FILE, "a+b") as handle:
-        if fcntl is not None:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             yield
         finally:
-            if fcntl is not None:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True)
@@ -314,8 +318,8 @@ def _check_manifest(folder: Path, raw: bytes, manifest: dict, verify: bool) -> N
 
 def _check_consistent(store: IndexStore) -> None:
     """Shapes and offsets agree with each other: a build that passes cannot slice outside its own text."""
-    a = store.arrays
-    n_docs, dim = len(store.docs), store.manifest.get("dimension")
+    a, dim = store.arrays, store.manifest.get("dimension")
+    sizes = [[len(text) for text in d.pages] for d in store.docs]
     problems = []
     if store.sent_vectors.shape != (store.n_sentences, dim) or store.chunk_vectors.shape != (store.n_chunks, dim):
         problems.append("vector counts or dimension differ from the manifest")
@@ -325,15 +329,14 @@ def _check_consistent(store: IndexStore) -> None:
         problems.append("keyword index sizes differ from the unit counts")
     for kind in ("sent", "chunk"):
         doc, page, start, end = (a[f"{kind}_{k}"] for k in ("doc", "page", "start", "end"))
-        if len(doc) and (doc.min() < 0 or doc.max() >= n_docs):
-            problems.append(f"{kind} document numbers out of range")
+        if len(doc) and (doc.min() < 0 or page.min() < 0):
+            problems.append(f"{kind} document or page numbers out of range")
             continue
-        pages = [len(store.docs[d].pages) for d in doc]
-        if any(not 0 <= p < n for p, n in zip(page.tolist(), pages, strict=True)):
-            problems.append(f"{kind} page numbers out of range")
+        try:
+            lengths = np.array([sizes[d][p] for d, p in zip(doc.tolist(), page.tolist(), strict=True)], np.int64)
+        except IndexError:
+            problems.append(f"{kind} document or page numbers out of range")
             continue
-        lengths = np.fromiter((len(store.docs[d].pages[p]) for d, p in zip(doc.tolist(), page.tolist(),
-                                                                               strict=True)), np.int64, len(doc))
         if len(doc) and ((start < 0) | (start > end) | (end > lengths)).any():
             problems.append(f"{kind} offsets fall outside their page text")
     if problems:

@@ -29,7 +29,7 @@ from test_cli import assert_one_line_error
 from assistant.api import Assistant
 from assistant.config import DEFAULT_MODEL, IndexSettings
 from assistant.embedding import resolve_model_path
-from assistant.store import MANIFEST_DIGEST, POINTER, IndexUnavailable, current_folder, load_store
+from assistant.store import MANIFEST_DIGEST, POINTER, IndexUnavailable, current_folder, load_store, write_store
 
 QUESTIONS = ("Who is the harbour master that keeps a logbook of every vessel?",
              "When does pruning happen in the orchard?",
@@ -245,6 +245,19 @@ def test_every_damaged_index_file_is_refused_with_a_clear_message(pristine: Path
         message = str(info.value)
         assert message.endswith("rebuild with `assistant index`") and "\n" not in message, (name, message)
         assert Path(name).name in message or "manifest" in message, (name, message)
+
+
+def test_a_build_whose_offsets_leave_its_text_is_refused_even_with_valid_checksums(pristine: Path,
+                                                                                  tmp_path: Path) -> None:
+    """A build written whole but wrong (e.g. by a buggy older program) must not quote outside its own text."""
+    index_dir, _ = _copy(pristine, tmp_path)
+    store = load_store(index_dir)
+    arrays = {**store.arrays, "sent_end": store.arrays["sent_end"] + 10_000}
+    write_store(index_dir, {k: v for k, v in store.manifest.items() if k != "checksums"}, store.docs, arrays,
+                store.sent_vectors, store.chunk_vectors, store.sent_bm25, store.chunk_bm25)
+    with pytest.raises(IndexUnavailable, match=r"inconsistent \(sent offsets fall outside their page text\); "
+                                               r"rebuild with `assistant index`"):
+        Assistant(index_dir).ask(QUESTIONS[0])
 
 
 def test_a_pointer_to_a_missing_build_is_refused(pristine: Path, tmp_path: Path) -> None:
