@@ -41,8 +41,9 @@ _NOT_NAME_WORDS = frozenset(
     Licence Crown Copyright Overall Effectiveness""".split()
 )
 
-_PERSON_Q = re.compile(r"^\s*(?:who|whom|whose)\b|\b(?:which|what)(?: [\w’']+){0,2} (?:person|inspector|commissioner|minister|"
-                       r"director|councillor|leader|chief executive|official)|\bname of\b|\bnamed?\b", re.I)
+_PERSON_Q = re.compile(r"^\s*(?:who|whom|whose)\b|\b(?:which|what)(?: [\w’']+){0,2} (?:person|inspector|"
+                       r"commissioner|minister|director|councillor|leader|chief executive|official)|\bname of\b"
+                       r"|\bnamed?\b", re.I)
 _DATE_Q = re.compile(r"^\s*when\b|\b(?:what|which) (?:date|year|month|day)|\bwhat dates?\b|\bhow long ago\b", re.I)
 _NUMBER_Q = re.compile(r"\bhow (?:many|much)\b|\bwhat (?:number|percentage|proportion|amount|sum)\b|"
                        r"\bhow long\b|\bby how\b", re.I)
