@@ -10,8 +10,9 @@ import argparse
 import json
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from .config import DEFAULT_DOCS_DIR, DEFAULT_INDEX_DIR, IndexSettings
 from .store import IndexUnavailable
@@ -135,21 +136,28 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.k is not None and not 1 <= args.k <= 50:
         return _fail("--k must be between 1 and 50")
     assistant = Assistant(args.index)
-    questions = [ln for ln in sys.stdin.read().splitlines() if ln.strip()] if args.question == "-" else [args.question]
+    return _for_each_input(args.question, "question", lambda q: assistant.ask(q, k=args.k, docs=args.doc),
+                           BadQuestion, _print_answer, args.json)
+
+
+def _for_each_input(value: str, key: str, run: Callable[[str], Any], bad: type[Exception],
+                    show: Callable[[Any], None], as_json: bool) -> int:
+    """Run one input, or with '-' one per stdin line (JSON lines out, a bad line reported and skipped)."""
+    lines = [ln for ln in sys.stdin.read().splitlines() if ln.strip()] if value == "-" else [value]
     status = EXIT_OK
-    for question in questions:
+    for line in lines:
         try:
-            answer = assistant.ask(question, k=args.k, docs=args.doc)
-        except BadQuestion as exc:
-            if args.question != "-":
+            result = run(line)
+        except bad as exc:
+            if value != "-":
                 return _fail(str(exc))
-            print(json.dumps({"question": question[:200], "error": str(exc)}), flush=True)
+            print(json.dumps({key: line[:200], "error": str(exc)}), flush=True)
             status = EXIT_BAD
             continue
-        if args.json or args.question == "-":
-            print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+        if as_json or value == "-":
+            print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
         else:
-            _print_answer(answer)
+            show(result)
     return status
 
 
@@ -206,22 +214,7 @@ def cmd_cite(args: argparse.Namespace) -> int:
     from .citations import BadQuote
 
     assistant = Assistant(args.index)
-    quotes = [ln for ln in sys.stdin.read().splitlines() if ln.strip()] if args.quote == "-" else [args.quote]
-    status = EXIT_OK
-    for quote in quotes:
-        try:
-            citation = assistant.cite(quote)
-        except BadQuote as exc:
-            if args.quote != "-":
-                return _fail(str(exc))
-            print(json.dumps({"quote": quote[:200], "error": str(exc)}), flush=True)
-            status = EXIT_BAD
-            continue
-        if args.json or args.quote == "-":
-            print(json.dumps(citation.to_json(), ensure_ascii=False), flush=True)
-        else:
-            _print_citation(citation)
-    return status
+    return _for_each_input(args.quote, "quote", assistant.cite, BadQuote, _print_citation, args.json)
 
 
 def _cell(text: str | None, width: int) -> str:
