@@ -9,61 +9,36 @@ git-ignored; `make screenshots` writes the committed ones in docs/app-screenshot
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import DOCUMENTS, REPO_ROOT
+from conftest import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT / "bench"))
+import load_app  # noqa: E402  (bench/load_app.py: the same server start as the load benchmark)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOT_ENV = "ASSISTANT_SCREENSHOT_DIR"
-START_TIMEOUT = 120  # seconds for the server to answer its health check
 ANSWER_TIMEOUT_MS = 180_000  # the first page view loads the model and checks the index
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def app_url(bundled_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
+    """`streamlit run app.py` on a free localhost port over the session's bundled index (bench/load_app.py's
+    server helpers, so the test and the load benchmark start the app the same way)."""
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = {**os.environ, "ASSISTANT_DOCS_DIR": str(DOCUMENTS), "ASSISTANT_INDEX_DIR": str(bundled_index)}
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-            cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start (exit {server.poll()}):\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
+        server, url = load_app.start_server(bundled_index, log)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    try:
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        load_app.stop_server(server)
 
 
 @pytest.fixture(scope="module")
