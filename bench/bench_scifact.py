@@ -41,7 +41,7 @@ RESULTS = ROOT / "bench" / "results"
 RRF_K = 60
 W_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.5, 2.0)
 Z_GRID = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.2, 1.5, 2.0)
-A_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+A_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)  # share of sentence vs chunk cosine
 PUBLISHED = {"BM25 (Anserini, multifield)": 0.665, "BM25 (Anserini, flat)": 0.679,
              "all-MiniLM-L6-v2 (MTEB)": 0.645, "bge-small-en-v1.5 (MTEB)": 0.713}
 
@@ -140,8 +140,8 @@ def main() -> None:
 
     tune("weighted", W_GRID, lambda w: lambda s: s["dense_chunk"] + w * s["bm25_doc"])
     tune("weighted_z", Z_GRID, lambda w: lambda s: zscore(s["dense_chunk"]) + w * zscore(s["bm25_doc"]))
-    tune("weighted_z3", list(itertools.product(A_GRID, Z_GRID)),
-         lambda a, w: lambda s: zscore(s["dense_chunk"]) + a * zscore(s["dense_sent"]) + w * zscore(s["bm25_doc"]))
+    tune("weighted_z3", list(itertools.product(A_GRID, Z_GRID)), lambda a, w: lambda s: (
+        (1 - a) * zscore(s["dense_chunk"]) + a * zscore(s["dense_sent"]) + w * zscore(s["bm25_doc"])))
     w1, wz = tuned["weighted"]["chosen"], tuned["weighted_z"]["chosen"]
     a3, w3 = tuned["weighted_z3"]["chosen"]
 
@@ -155,8 +155,8 @@ def main() -> None:
         f"hybrid: cos + {w1} BM25/max (w tuned on train)": lambda s: s["dense_chunk"] + w1 * s["bm25_doc"],
         f"hybrid: z(cos) + {wz} z(BM25) (w tuned on train)": (
             lambda s: zscore(s["dense_chunk"]) + wz * zscore(s["bm25_doc"])),
-        f"hybrid: z(cos chunk) + {a3} z(cos sent) + {w3} z(BM25) (tuned on train)": (
-            lambda s: zscore(s["dense_chunk"]) + a3 * zscore(s["dense_sent"]) + w3 * zscore(s["bm25_doc"])),
+        f"hybrid: {1 - a3:.1f} z(cos chunk) + {a3} z(cos sent) + {w3} z(BM25) (tuned on train)": (
+            lambda s: (1 - a3) * zscore(s["dense_chunk"]) + a3 * zscore(s["dense_sent"]) + w3 * zscore(s["bm25_doc"])),
     }
     results = {}
     for name, fn in variants.items():

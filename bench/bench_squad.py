@@ -185,14 +185,15 @@ def doc_rankings(product: Product, sig: QuestionSignals, weight: float) -> dict[
     n = len(s.docs)
     bm25 = doc_max(sig.chunk_bm25, s.chunk_doc, n)
     dense = doc_max(sig.chunk_dense, s.chunk_doc, n)
-    fused_units = np.concatenate([sig.chunk_dense + weight * sig.chunk_bm25, sig.sent_dense + weight * sig.sent_bm25])
     return {
         "BM25": bm25,
         "dense": dense,
         "hybrid (product fusion, w=0.3)": doc_max(sig.chunk_dense + 0.3 * sig.chunk_bm25, s.chunk_doc, n),
         "hybrid, weighted (w tuned)": doc_max(sig.chunk_dense + weight * sig.chunk_bm25, s.chunk_doc, n),
         "hybrid, RRF": rrf(bm25, dense),
-        "hybrid, weighted, chunks+sentences": doc_max(fused_units, np.concatenate([s.chunk_doc, s.sent_doc]), n),
+        "hybrid, weighted, chunks+sentences": np.maximum(
+            doc_max(sig.chunk_dense + weight * sig.chunk_bm25, s.chunk_doc, n),
+            doc_max(sig.sent_dense + weight * sig.sent_bm25, s.sent_doc, n)),
     }
 
 
@@ -218,8 +219,8 @@ def tune_weight(product: Product, items: list[tuple[SquadQuestion, QuestionSigna
 # --- v1.1 ---------------------------------------------------------------------------------------------------
 
 
-def gold_item(q: SquadQuestion, paragraphs: list[SquadParagraph]) -> GoldItem:
-    return GoldItem(q.qid, q.question, q.answers, paragraphs[q.pid].doc)
+def gold_item(q: SquadQuestion, paragraphs: list[SquadParagraph], layout: str) -> GoldItem:
+    return GoldItem(q.qid, q.question, q.answers, paragraphs[q.pid].doc_name(layout))
 
 
 def answer_in_one_sentence(product: Product, doc_id: int, answers: tuple[str, ...]) -> bool:
@@ -235,6 +236,31 @@ def sentence_hits(product: Product, cands: Candidates, answers: tuple[str, ...],
     folded = [fold(a) for a in answers]
     return np.array([int(s.sent_doc[i]) == gold and any(a in fold(s.sentence_text(int(i))) for a in folded)
                      for i in cands.ids], dtype=bool)
+
+
+MISS_KINDS = ("answer quoted from another paragraph (fact repeated)", "wrong paragraph",
+              "right paragraph, answer in a neighbouring sentence", "right paragraph, answer further away",
+              "answer crosses a sentence break")
+
+
+def miss_kind(product: Product, ans: Answer, answers: tuple[str, ...], gold: int) -> str:
+    """Why the top quote does not count: where it came from, and where the answer sat."""
+    s = product.store
+    if not ans.quotes:
+        return "wrong paragraph"
+    top = ans.quotes[0]
+    if product.doc_index[top.doc] != gold:
+        held = any(fold(a) in fold(top.text) for a in answers)
+        return MISS_KINDS[0] if held else MISS_KINDS[1]
+    if not answer_in_one_sentence(product, gold, answers):
+        return MISS_KINDS[4]
+    ids = np.flatnonzero(s.sent_doc == gold)
+    page = int(s.sent_page[ids[0]])
+    inside = [int(i) for i in ids if int(s.sent_page[i]) == page
+              and top.start <= int(s.sent_start[i]) and int(s.sent_end[i]) <= top.end]
+    near = [int(i) for i in ids if inside and (int(i) == inside[0] - 1 or int(i) == inside[-1] + 1)]
+    held = any(fold(a) in fold(s.sentence_text(i)) for i in near for a in answers)
+    return MISS_KINDS[2] if held else MISS_KINDS[3]
 
 
 class SentenceSets:
@@ -289,9 +315,14 @@ def retune_weights(open_sets: SentenceSets, closed_sets: SentenceSets, names: tu
                   "closed_best_sentence": round(closed_sets.accuracy(v), 4)}
 
 
-def quote_summary(rows: list[tuple[int | None, float, float, bool]]) -> dict[str, float]:
+def quote_summary(rows: list[tuple[int | None, float, float, bool]],
+                  any_rows: list[int | None] | None = None) -> dict[str, float]:
     n = len(rows) or 1
-    return {"answer@1": round(sum(r == 1 for r, *_ in rows) / n, 4),
+    extra = {}
+    if any_rows is not None:
+        extra = {"answer@1_any_paragraph": round(sum(r == 1 for r in any_rows) / n, 4),
+                 "answer@3_any_paragraph": round(sum(r is not None for r in any_rows) / n, 4)}
+    return extra | {"answer@1": round(sum(r == 1 for r, *_ in rows) / n, 4),
             "answer@3": round(sum(r is not None for r, *_ in rows) / n, 4),
             "highlight_em": round(sum(e for _, e, _, _ in rows) / n, 4),
             "highlight_f1": round(sum(f for _, _, f, _ in rows) / n, 4),
@@ -304,7 +335,7 @@ def bench_v11(product: Product, paragraphs, questions, args) -> dict:
     rng.shuffle(order)
     report_ids = sorted(order[: args.sample])
     tune_ids = sorted(order[args.sample : args.sample + args.tune_sample])
-    doc_of_pid = {p.pid: product.doc_index[p.doc] for p in paragraphs}
+    doc_of_pid = {p.pid: product.doc_index[p.doc_name(args.layout)] for p in paragraphs}
     s = product.store
     n_docs = len(s.docs)
 
@@ -330,12 +361,13 @@ def bench_v11(product: Product, paragraphs, questions, args) -> dict:
     para_ranks: dict[str, list[int]] = {}
     quote_rows: dict[str, list[tuple[int | None, float, float, bool]]] = {v: [] for v in variants}
     quote_rows["baseline: RRF over all sentences"] = []
-    failures = {"wrong paragraph": 0, "right paragraph, wrong sentence": 0, "answer crosses a sentence break": 0}
+    any_rows: dict[str, list[int | None]] = {v: [] for v in variants}
+    failures = dict.fromkeys(MISS_KINDS, 0)
     examples: list[dict] = []
     t0 = time.perf_counter()
     for n, i in enumerate(report_ids):
         q = questions[i]
-        item = gold_item(q, paragraphs)
+        item = gold_item(q, paragraphs, args.layout)
         gold = doc_of_pid[q.pid]
         query, cands = product.search(q.question)
         for name, weights in variants.items():
@@ -343,6 +375,7 @@ def bench_v11(product: Product, paragraphs, questions, args) -> dict:
             rank = hit_rank(ans, item)
             pred = prediction(ans)
             quote_rows[name].append((rank, squad_em(pred, q.answers), squad_f1(pred, q.answers), ans.answered))
+            any_rows[name].append(hit_rank(ans, GoldItem(q.qid, q.question, q.answers, None)))
             if name == "product":
                 default = ans
         ans = default
@@ -358,13 +391,7 @@ def bench_v11(product: Product, paragraphs, questions, args) -> dict:
                           any(fold(a) in fold(s.sentence_text(sid)) for a in q.answers)), None)
         quote_rows["baseline: RRF over all sentences"].append((base_rank, float("nan"), float("nan"), True))
         if rank != 1:
-            top_doc = product.doc_index[ans.quotes[0].doc] if ans.quotes else -1
-            if top_doc != gold:
-                kind = "wrong paragraph"
-            elif not answer_in_one_sentence(product, gold, q.answers):
-                kind = "answer crosses a sentence break"
-            else:
-                kind = "right paragraph, wrong sentence"
+            kind = miss_kind(product, ans, q.answers, gold)
             failures[kind] += 1
             if len(examples) < args.examples:
                 examples.append({"kind": kind, "question": q.question, "answers": list(q.answers),
@@ -379,7 +406,7 @@ def bench_v11(product: Product, paragraphs, questions, args) -> dict:
     paragraph = {name: {f"recall@{k}": round(sum(r <= k for r in rs) / n, 4) for k in (1, 5, 20)}
                  | {"mrr": round(sum(1 / r for r in rs) / n, 4)} for name, rs in para_ranks.items()}
     paragraph["product (docs of its quotes)"]["note"] = "k=3 quotes, so recall@5/20 = recall@3"
-    quotes = {name: quote_summary(rows) for name, rows in quote_rows.items()}
+    quotes = {name: quote_summary(rows, any_rows.get(name)) for name, rows in quote_rows.items()}
     for key in ("highlight_em", "highlight_f1", "refused"):
         quotes["baseline: RRF over all sentences"].pop(key)
 
@@ -394,7 +421,7 @@ def bench_v11(product: Product, paragraphs, questions, args) -> dict:
     t0 = time.perf_counter()
     for n_done, i in enumerate(closed_ids):
         q = questions[i]
-        item = gold_item(q, paragraphs)
+        item = gold_item(q, paragraphs, args.layout)
         gold = doc_of_pid[q.pid]
         query, c = product.search(q.question, {gold})
         hits = sentence_hits(product, c, q.answers, gold)
@@ -443,11 +470,16 @@ def print_v11(res: dict) -> None:
     print(f"{'paragraph ranking':46s} {'R@1':>6s} {'R@5':>6s} {'R@20':>6s} {'MRR':>6s}")
     for name, r in o["paragraph_ranking"].items():
         print(f"{name:46s} {r['recall@1']:6.3f} {r['recall@5']:6.3f} {r['recall@20']:6.3f} {r['mrr']:6.3f}")
-    print(f"{'quotes':46s} {'ans@1':>6s} {'ans@3':>6s} {'hl EM':>6s} {'hl F1':>6s} {'refuse':>6s}")
+    print(f"{'quotes (any@k: answer from any paragraph)':46s} {'ans@1':>6s} {'ans@3':>6s} {'any@1':>6s} "
+          f"{'any@3':>6s} {'hl EM':>6s} {'hl F1':>6s} {'refuse':>6s}")
+    nan = float("nan")
     for name, r in o["quotes"].items():
-        print(f"{name:46s} {r['answer@1']:6.3f} {r['answer@3']:6.3f} {r.get('highlight_em', float('nan')):6.3f} "
-              f"{r.get('highlight_f1', float('nan')):6.3f} {r.get('refused', float('nan')):6.3f}")
-    print(f"product answer@1 misses: {o['answer@1_misses_of_product']}")
+        print(f"{name:46s} {r['answer@1']:6.3f} {r['answer@3']:6.3f} {r.get('answer@1_any_paragraph', nan):6.3f} "
+              f"{r.get('answer@3_any_paragraph', nan):6.3f} {r.get('highlight_em', nan):6.3f} "
+              f"{r.get('highlight_f1', nan):6.3f} {r.get('refused', nan):6.3f}")
+    print("product answer@1 misses (share of all questions):")
+    for k, v in o["answer@1_misses_of_product"].items():
+        print(f"  {k:60s} {v:6.3f}")
     print(f"\nSQuAD v1.1 dev, closed (gold paragraph only, {c['questions']} questions)")
     print(f"{'best single sentence':46s} {'acc':>6s}")
     for k, v in c["best_sentence"].items():
@@ -543,7 +575,7 @@ def threshold_best_f1(scores: np.ndarray, answerable: np.ndarray, f1_ans: np.nda
 
 
 def bench_v20(product: Product, paragraphs, questions, args) -> dict:
-    doc_of_pid = {p.pid: product.doc_index[p.doc] for p in paragraphs}
+    doc_of_pid = {p.pid: product.doc_index[p.doc_name(args.layout)] for p in paragraphs}
     tune = np.array([q.article % 2 == 0 for q in questions])
     answerable = np.array([bool(q.answers) for q in questions])
     out: dict = {"questions": len(questions), "answerable": int(answerable.sum()),
@@ -555,12 +587,13 @@ def bench_v20(product: Product, paragraphs, questions, args) -> dict:
         for n_done, q in enumerate(questions):
             docs = {doc_of_pid[q.pid]} if setting == "closed" else None
             run = product.ask(q.question, docs)
-            item = GoldItem(q.qid, q.question, q.answers, paragraphs[q.pid].doc)
+            item = gold_item(q, paragraphs, args.layout)
             pred = prediction(run.answer)
             rows.append((run.answer.answered, squad_f1(pred, q.answers) if q.answers else 0.0,
                          squad_em(pred, q.answers) if q.answers else 0.0,
                          bool(q.answers) and hit_rank(run.answer, item, 1) == 1,
-                         abstain_features(product, run, docs)))
+                         abstain_features(product, run, docs),
+                         run.answer.quotes[0].text if run.answer.quotes else None))
             if (n_done + 1) % 2000 == 0:
                 print(f"  v2.0 {setting}: {n_done + 1}/{len(questions)} ({time.perf_counter() - t0:.0f} s)",
                       flush=True)
@@ -596,8 +629,20 @@ def bench_v20(product: Product, paragraphs, questions, args) -> dict:
         variants["new evidence model, best F1 (tuned)"] = v2_scores(
             answerable[rep], logit[rep] >= tf1, f1a[rep], ema[rep], hit1[rep])
         std = x[tune].std(0)
+        # the most confident mistakes of the product as it is: unanswerable questions it answered, and
+        # answerable ones it refused (report half only)
+        rep_ids = np.flatnonzero(rep)
+        wrong_answers = sorted((i for i in rep_ids if not answerable[i] and answered[i]), key=lambda i: -ev[i])
+        wrong_refusals = sorted((i for i in rep_ids if answerable[i] and not answered[i]), key=lambda i: ev[i])
+        examples = {
+            "unanswerable_answered": [{"question": questions[i].question, "evidence": round(float(ev[i]), 3),
+                                       "top_quote": rows[i][5]} for i in wrong_answers[: args.examples // 4]],
+            "answerable_refused": [{"question": questions[i].question, "answers": list(questions[i].answers),
+                                    "evidence": round(float(ev[i]), 3), "top_quote": rows[i][5]}
+                                   for i in wrong_refusals[: args.examples // 4]],
+        }
         out["settings"][setting] = {
-            "variants": variants, "seconds": round(secs, 1),
+            "variants": variants, "seconds": round(secs, 1), "examples": examples,
             "new_evidence_model": {"features": list(EXTRA_FEATURES),
                                    "standardised_weights": {f: round(float(c * s), 3) for f, c, s in
                                                             zip(EXTRA_FEATURES, coef, std, strict=True)},
@@ -630,6 +675,8 @@ def main() -> None:
     ap.add_argument("--closed", choices=("sample", "all"), default="all", help="v1.1 closed: which questions")
     ap.add_argument("--v2-settings", nargs="+", choices=("closed", "open"), default=["closed", "open"])
     ap.add_argument("--v2-limit", type=int, default=0, help="v2.0: every n-th question only (0 = all)")
+    ap.add_argument("--layout", choices=("html", "md"), default="html",
+                    help="html: title as metadata only (default); md: '# title' line in every paragraph's text")
     ap.add_argument("--examples", type=int, default=60)
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
@@ -637,29 +684,32 @@ def main() -> None:
     root = data_root(args.data)
     if not (root / "squad" / "dev-v1.1.json").is_file():
         raise SystemExit(f"SQuAD not found under {root}; pass --data or set ASSISTANT_BENCH_DATA")
-    cache = cache_root(args.cache) / "squad"
+    cache = cache_root(args.cache) / ("squad" if args.layout == "html" else "squad-md")
     t0 = time.perf_counter()
     paragraphs = squad_paragraphs(root)
-    write_squad_docs(paragraphs, cache / "docs")
+    write_squad_docs(paragraphs, cache / "docs", args.layout)
     build = ensure_index(cache / "docs", cache / "index")
     print(f"index: {build}", flush=True)
     product = Product(cache / "index")
     product.snap.embedder.encode_query("warm up")
     v11 = squad_questions(root, "1.1", paragraphs)
     checked = product.check_mirror([(q.question, None) for q in v11[:15]]
-                                   + [(q.question, paragraphs[q.pid].doc) for q in v11[15:30]])
+                                   + [(q.question, paragraphs[q.pid].doc_name(args.layout)) for q in v11[15:30]])
     meta = {"command": "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
             "date": time.strftime("%Y-%m-%d"), "data": str(root), "index": build,
-            "documents": "one Markdown file per dev-v1.1 paragraph: '# <article title>', blank line, paragraph",
+            "documents": ("one HTML file per dev-v1.1 paragraph: <title> the article title (context line only), "
+                          "<p> the paragraph" if args.layout == "html" else
+                          "one Markdown file per dev-v1.1 paragraph: '# <article title>', blank line, paragraph"),
             "mirror_checked_against_Assistant.ask": checked, "machine": "2 cores, CPU only, torch backend"}
     RESULTS.mkdir(parents=True, exist_ok=True)
+    suffix = "" if args.layout == "html" else "_layout-md"
     if args.version in ("1.1", "both"):
         t1 = time.perf_counter()
         res = bench_v11(product, paragraphs, v11, args)
         res = {**meta, **res, "total_seconds": round(time.perf_counter() - t1 + (t1 - t0), 1)}
         print_v11(res)
         if not args.no_write:
-            (RESULTS / "squad_v11.json").write_text(json.dumps(res, indent=1, ensure_ascii=False))
+            (RESULTS / f"squad_v11{suffix}.json").write_text(json.dumps(res, indent=1, ensure_ascii=False))
     if args.version in ("2.0", "both"):
         t1 = time.perf_counter()
         v20 = squad_questions(root, "2.0", paragraphs)
@@ -669,7 +719,7 @@ def main() -> None:
         res = {**meta, **res, "total_seconds": round(time.perf_counter() - t1, 1)}
         print_v20(res)
         if not args.no_write:
-            (RESULTS / "squad_v20.json").write_text(json.dumps(res, indent=1, ensure_ascii=False))
+            (RESULTS / f"squad_v20{suffix}.json").write_text(json.dumps(res, indent=1, ensure_ascii=False))
 
 
 if __name__ == "__main__":

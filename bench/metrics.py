@@ -24,6 +24,8 @@ def doc_max(values: np.ndarray, unit_doc: np.ndarray, n_docs: int) -> np.ndarray
     """Document score = max over its units; ``unit_doc`` is sorted (the index stores units in document order).
     Documents without units score -inf."""
     values = np.asarray(values, dtype=np.float64)
+    if len(unit_doc) > 1 and bool((np.diff(unit_doc) < 0).any()):
+        raise ValueError("unit_doc must be sorted by document")
     starts = np.searchsorted(unit_doc, np.arange(n_docs))
     present = np.bincount(unit_doc, minlength=n_docs)[:n_docs] > 0
     out = np.full(n_docs, -np.inf)

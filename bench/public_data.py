@@ -7,15 +7,18 @@ the product's own ``build_index``, so a second run only checks content hashes.
 
 Document layout, chosen so the whole text is indexed with exact offsets and a real title:
 
-* SQuAD: ``<article-slug>/<pid:05d>.md`` holding ``# <article title>``, a blank line, then the paragraph verbatim.
+* SQuAD: ``<article-slug>/<pid:05d>.html``: ``<title>`` the Wikipedia article's title, ``<p>`` the paragraph.
   ``pid`` is the paragraph's position in dev-v1.1 (all 2,067); dev-v2.0's 1,204 paragraphs are a subset and map
-  to the same files by their text. The Markdown heading gives the document its title (the Wikipedia article's,
-  as DPR-style open-domain QA also keeps) and the numeric file stem adds nothing to the context line.
+  to the same files by their text. The title reaches the document's context line (embedded and BM25-indexed with
+  every chunk, as DPR-style open-domain QA keeps titles) but is not a quotable line of text; the numeric file stem
+  adds nothing to the context. ``layout="md"`` writes ``# <title>``, a blank line, then the paragraph instead,
+  which makes the title line a sentence of every paragraph (kept to measure that effect: bench_squad.py --layout).
 * SciFact: ``<doc_id>.md`` holding ``# <paper title>``, a blank line, then the abstract (BEIR indexes title + text).
 """
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -55,6 +58,16 @@ def write_if_changed(path: Path, text: str) -> bool:
     return True
 
 
+def sync_docs(docs_dir: Path, files: dict[str, str]) -> int:
+    """Make ``docs_dir`` hold exactly ``files`` (relative path -> text); returns how many were (re)written."""
+    written = sum(write_if_changed(docs_dir / rel, text) for rel, text in files.items())
+    if docs_dir.is_dir():
+        for path in docs_dir.rglob("*"):
+            if path.is_file() and path.relative_to(docs_dir).as_posix() not in files:
+                path.unlink()
+    return written
+
+
 def slug(title: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-") or "untitled"
 
@@ -69,10 +82,13 @@ class SquadParagraph:
     title: str  # Wikipedia article title, underscores as spaces
     context: str
 
+    def doc_name(self, layout: str = "html") -> str:
+        """The document path relative to the docs folder (what Quote.doc reports)."""
+        return f"{slug(self.title)}/{self.pid:05d}.{layout}"
+
     @property
     def doc(self) -> str:
-        """The document path relative to the docs folder (what Quote.doc reports)."""
-        return f"{slug(self.title)}/{self.pid:05d}.md"
+        return self.doc_name()
 
 
 @dataclass(frozen=True)
@@ -110,13 +126,16 @@ def squad_questions(root: Path, version: str, paragraphs: list[SquadParagraph]) 
     return out
 
 
-def squad_document_text(p: SquadParagraph) -> str:
-    return f"# {p.title}\n\n{p.context}\n"
+def squad_document_text(p: SquadParagraph, layout: str = "html") -> str:
+    if layout == "md":
+        return f"# {p.title}\n\n{p.context}\n"
+    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(p.title)}</title></head>\n"
+            f"<body><p>{html.escape(p.context, quote=False)}</p></body></html>\n")
 
 
-def write_squad_docs(paragraphs: list[SquadParagraph], docs_dir: Path) -> int:
-    """Write one Markdown file per paragraph; returns how many files were (re)written."""
-    return sum(write_if_changed(docs_dir / p.doc, squad_document_text(p)) for p in paragraphs)
+def write_squad_docs(paragraphs: list[SquadParagraph], docs_dir: Path, layout: str = "html") -> int:
+    """One file per paragraph (and nothing else) in ``docs_dir``; returns how many files were (re)written."""
+    return sync_docs(docs_dir, {p.doc_name(layout): squad_document_text(p, layout) for p in paragraphs})
 
 
 # --- SciFact ----------------------------------------------------------------------------------------------
@@ -159,8 +178,7 @@ def scifact_document_text(title: str, abstract: str) -> str:
 
 
 def write_scifact_docs(data: SciFact, docs_dir: Path) -> int:
-    return sum(write_if_changed(docs_dir / SciFact.doc_name(i), scifact_document_text(t, a))
-               for i, (t, a) in data.corpus.items())
+    return sync_docs(docs_dir, {SciFact.doc_name(i): scifact_document_text(t, a) for i, (t, a) in data.corpus.items()})
 
 
 # --- building ---------------------------------------------------------------------------------------------

@@ -58,3 +58,5 @@ def test_squad_v2_unanswerable_scores_only_an_abstention() -> None:
 def test_doc_max_takes_the_best_unit_of_each_document() -> None:
     got = doc_max(np.array([0.1, 0.7, 0.3, 0.2, 0.9]), np.array([0, 0, 2, 2, 3]), 5)
     assert got.tolist() == [0.7, -np.inf, 0.3, 0.9, -np.inf]
+    with pytest.raises(ValueError):
+        doc_max(np.array([0.1, 0.2]), np.array([1, 0]), 2)

@@ -4,7 +4,7 @@ Two fixed sets, real model, no timing assertions:
 
 * a fixed slice of SQuAD v1.1 dev (the first 5 questions of the first 6 paragraphs of each of the first 12
   articles: 334 questions), asked in the open setting over just those 72 paragraphs, each written as a product
-  document exactly as bench/bench_squad.py writes them and indexed in tmp_path (~500 texts to embed);
+  document exactly as bench/bench_squad.py writes them and indexed in tmp_path (~430 texts to embed);
 * the bundled gold set's test half (eval/bundled_gold_test.jsonl) over the real bundled corpus.
 
 The floors sit a little under what was measured when they were set (see each constant); raise them when the
@@ -28,9 +28,9 @@ from public_data import data_root, squad_paragraphs, squad_questions, write_squa
 
 ARTICLES, PARAGRAPHS_PER_ARTICLE, QUESTIONS_PER_PARAGRAPH = 12, 6, 5
 
-# SQuAD slice, open over its 72 paragraphs; measured 2026-11-22: answer@1 0.814, answer@3 0.925
-SQUAD_ANSWER_AT_1_FLOOR = 0.78
-SQUAD_ANSWER_AT_3_FLOOR = 0.90
+# SQuAD slice, open over its 72 paragraphs; measured 2026-11-22: answer@1 0.796, answer@3 0.910 (HTML layout)
+SQUAD_ANSWER_AT_1_FLOOR = 0.76
+SQUAD_ANSWER_AT_3_FLOOR = 0.88
 # Bundled gold test half (43 answerable, 10 not); measured 2026-11-22: answer@1 0.767, answer@3 0.907,
 # answerable wrongly refused 0.047
 GOLD_ANSWER_AT_1_FLOOR = 0.72
