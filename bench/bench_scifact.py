@@ -32,7 +32,15 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from metrics import doc_max, ndcg_at_k, recall_at_k  # noqa: E402
-from public_data import SciFact, cache_root, data_root, ensure_index, load_scifact, write_scifact_docs  # noqa: E402
+from public_data import (  # noqa: E402
+    SciFact,
+    cache_root,
+    data_root,
+    ensure_index,
+    load_scifact,
+    provenance,
+    write_scifact_docs,
+)
 
 from assistant.api import Assistant  # noqa: E402
 from assistant.lexical import Bm25Index, tokenize  # noqa: E402
@@ -180,7 +188,7 @@ def main() -> None:
 
     out = {
         "command": "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
-        "date": time.strftime("%Y-%m-%d"), "data": str(root), "index": build,
+        "date": time.strftime("%Y-%m-%d"), **provenance(), "data": str(root), "index": build,
         "documents": "one Markdown file per abstract: '# <title>', blank line, abstract",
         "queries": {"train": len(train), "test": len(test)}, "abstracts": len(ids),
         "results": results, "product_ask_p@1_test": round(float(np.mean(p1)), 4),

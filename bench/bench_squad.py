@@ -47,6 +47,7 @@ from public_data import (  # noqa: E402
     cache_root,
     data_root,
     ensure_index,
+    provenance,
     squad_paragraphs,
     squad_questions,
     write_squad_docs,
@@ -56,6 +57,7 @@ from assistant.answer_types import question_type  # noqa: E402
 from assistant.answering import (  # noqa: E402
     DEFAULT_WEIGHTS,
     EVIDENCE_FEATURES,
+    EVIDENCE_WEIGHTS,
     Answer,
     Extractor,
     evidence_features,
@@ -70,6 +72,7 @@ from assistant.retrieval import FEATURES, Candidates, Query  # noqa: E402
 RESULTS = ROOT / "bench" / "results"
 RRF_K = 60
 WEIGHT_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0)
+_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 _NEGATION = re.compile(r"\b(?:not|never|no|none|nor|cannot|without)\b|n't\b", re.IGNORECASE)
 
 
@@ -506,7 +509,8 @@ def abstain_features(product: Product, run: Run, docs: set[int] | None) -> np.nd
       (words unknown to the whole index count at the highest IDF, which the product's cover features skip);
     * max_missing: the rarest such word's IDF over the question's rarest word's;
     * ctx_missing: the same share against the best sentence plus its neighbours;
-    * margin: best minus second-best sentence score; negation: the question negates and the sentence does not.
+    * margin: best minus second-best sentence score; negation: the question negates and the sentence does not;
+    * number_missing: a number in the question appears nowhere in the best sentence or its neighbours.
     """
     s = product.store
     c = run.cands
@@ -531,13 +535,25 @@ def abstain_features(product: Product, run: Run, docs: set[int] | None) -> np.nd
     second = np.partition(run.scores, -2)[-2] if len(run.scores) > 1 else run.scores[best] - 1.0
     margin = float(run.scores[best] - second)
     neg = float(bool(_NEGATION.search(run.query.text)) and not _NEGATION.search(s.sentence_text(sid)))
+    ctx_text = " ".join(s.sentence_text(j) for j in (sid - 1, sid, sid + 1)
+                        if 0 <= j < s.n_sentences and int(s.sent_doc[j]) == doc_id)
+    q_numbers = set(_NUMBER.findall(run.query.text))
+    number_missing = float(any(n not in set(_NUMBER.findall(ctx_text)) for n in q_numbers))
     base = evidence_features(c, best)
+    # doc_match as retrieval computes it without a filter (with one, the product sets it to 1.0)
+    doc_toks_meta = product.snap.searcher._doc_tokens[doc_id]
+    q_idf = s.sent_bm25.idf(list(run.query.tokens))
+    natural = sum(w for t, w in q_idf.items() if t in doc_toks_meta) / (sum(q_idf.values()) or 1.0)
+    dm = FEATURES.index("doc_match")
+    natural_evidence = run.answer.evidence - EVIDENCE_WEIGHTS.get("doc_match", 0.0) * (float(base[dm]) - natural)
     return np.concatenate([base, [run.answer.evidence, missing_share, max_missing, ctx_missing, margin, neg,
-                                  float(run.query.kind is not None), len(toks)]]).astype(np.float64)
+                                  float(run.query.kind is not None), len(toks), number_missing,
+                                  natural_evidence]]).astype(np.float64)
 
 
 EXTRA_FEATURES = (*EVIDENCE_FEATURES, "evidence", "missing", "max_missing", "ctx_missing", "margin", "negation",
-                  "typed_question", "n_tokens")
+                  "typed_question", "n_tokens", "number_missing", "evidence_natural_doc_match")
+MODEL_FEATURES = EXTRA_FEATURES[:-1]  # the new evidence model's inputs
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 3000) -> tuple[np.ndarray, float]:
@@ -621,20 +637,35 @@ def bench_v20(product: Product, paragraphs, questions, args) -> dict:
         tf1 = threshold_best_f1(ev[tune], answerable[tune], f1a[tune])
         variants["product evidence, threshold for best F1 (tuned)"] = v2_scores(
             answerable[rep], ev[rep] >= tf1, f1a[rep], ema[rep], hit1[rep]) | {"threshold": round(tf1, 4)}
+        if setting == "closed":
+            nat = x[:, EXTRA_FEATURES.index("evidence_natural_doc_match")]
+            variants["product, default threshold, filter not counted as doc match"] = v2_scores(
+                answerable[rep], nat[rep] >= 0.0, f1a[rep], ema[rep], hit1[rep])
         for name in ("sent_dense", "bm25_strength", "cover_context"):
             col = x[:, EXTRA_FEATURES.index(name)]
             t = threshold_for(col[tune], answerable[tune], 0.80)
             variants[f"single raw score {name}, 80% answered (tuned)"] = v2_scores(
                 answerable[rep], col[rep] >= t, f1a[rep], ema[rep], hit1[rep])
-        coef, bias = fit_logistic(x[tune], answerable[tune].astype(float))
-        logit = x @ coef + bias
+        xm = x[:, : len(MODEL_FEATURES)]
+        coef, bias = fit_logistic(xm[tune], answerable[tune].astype(float))
+        logit = xm @ coef + bias
         t80 = threshold_for(logit[tune], answerable[tune], 0.80)
         variants["new evidence model, 80% answered (tuned)"] = v2_scores(
             answerable[rep], logit[rep] >= t80, f1a[rep], ema[rep], hit1[rep])
         tf1 = threshold_best_f1(logit[tune], answerable[tune], f1a[tune])
         variants["new evidence model, best F1 (tuned)"] = v2_scores(
             answerable[rep], logit[rep] >= tf1, f1a[rep], ema[rep], hit1[rep])
-        std = x[tune].std(0)
+        # NoAns refused where exactly 80% of the report half's answerable questions are answered: a point on the
+        # curve, for comparing scores (the threshold is read off the report half, so it is not deployable)
+        curve = {"product evidence": ev, "single raw score sent_dense": x[:, EXTRA_FEATURES.index("sent_dense")],
+                 "new evidence model": logit}
+        if setting == "closed":
+            curve["product evidence, filter not counted as doc match"] = nat
+        at80 = {}
+        for name, sc in curve.items():
+            t = threshold_for(sc[rep], answerable[rep], 0.80)
+            at80[name] = round(float((sc[rep & ~answerable] < t).mean()), 4)
+        std = xm[tune].std(0)
         # the most confident mistakes of the product as it is: unanswerable questions it answered, and
         # answerable ones it refused (report half only)
         rep_ids = np.flatnonzero(rep)
@@ -648,10 +679,11 @@ def bench_v20(product: Product, paragraphs, questions, args) -> dict:
                                    for i in wrong_refusals[: args.examples // 4]],
         }
         out["settings"][setting] = {
-            "variants": variants, "seconds": round(secs, 1), "examples": examples,
-            "new_evidence_model": {"features": list(EXTRA_FEATURES),
+            "variants": variants, "NoAns_refused_at_80pct_HasAns_answered_report_half": at80,
+            "seconds": round(secs, 1), "examples": examples,
+            "new_evidence_model": {"features": list(MODEL_FEATURES),
                                    "standardised_weights": {f: round(float(c * s), 3) for f, c, s in
-                                                            zip(EXTRA_FEATURES, coef, std, strict=True)},
+                                                            zip(MODEL_FEATURES, coef, std, strict=True)},
                                    "trained_on": "tune half (even articles)"},
         }
     return out
@@ -661,10 +693,13 @@ def print_v20(res: dict) -> None:
     for setting, r in res["settings"].items():
         where = "gold paragraph only" if setting == "closed" else "open over 2,067 paragraphs"
         print(f"\nSQuAD v2.0 dev, {setting} ({where}); report half = odd articles unless marked 'all'")
-        print(f"{'variant':56s} {'HasAns':>7s} {'NoAns':>6s} {'ans@1':>6s} {'HasF1':>6s} {'EM':>6s} {'F1':>6s}")
+        print(f"{'variant':62s} {'HasAns':>7s} {'NoAns':>6s} {'ans@1':>6s} {'HasF1':>6s} {'EM':>6s} {'F1':>6s}")
         for name, v in r["variants"].items():
-            print(f"{name:56s} {v['HasAns_answered']:7.3f} {v['NoAns_refused']:6.3f} "
+            print(f"{name:62s} {v['HasAns_answered']:7.3f} {v['NoAns_refused']:6.3f} "
                   f"{v['HasAns_answer@1_if_answered']:6.3f} {v['HasAns_F1']:6.1f} {v['EM']:6.1f} {v['F1']:6.1f}")
+        print("NoAns refused at exactly 80% HasAns answered (report half; curve point, not a deployable threshold):")
+        for name, v in r["NoAns_refused_at_80pct_HasAns_answered_report_half"].items():
+            print(f"  {name:60s} {v:6.3f}")
 
 
 # --- main ---------------------------------------------------------------------------------------------------
@@ -702,7 +737,7 @@ def main() -> None:
     checked = product.check_mirror([(q.question, None) for q in v11[:15]]
                                    + [(q.question, paragraphs[q.pid].doc_name(args.layout)) for q in v11[15:30]])
     meta = {"command": "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
-            "date": time.strftime("%Y-%m-%d"), "data": str(root), "index": build,
+            "date": time.strftime("%Y-%m-%d"), **provenance(), "data": str(root), "index": build,
             "documents": ("one HTML file per dev-v1.1 paragraph: <title> the article title (context line only), "
                           "<p> the paragraph" if args.layout == "html" else
                           "one Markdown file per dev-v1.1 paragraph: '# <article title>', blank line, paragraph"),

@@ -181,6 +181,20 @@ def write_scifact_docs(data: SciFact, docs_dir: Path) -> int:
     return sync_docs(docs_dir, {SciFact.doc_name(i): scifact_document_text(t, a) for i, (t, a) in data.corpus.items()})
 
 
+def provenance() -> dict[str, object]:
+    """Which product code produced a result: the commit, and whether assistant/ had uncommitted changes."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    return {"git_commit": git("rev-parse", "--short", "HEAD").strip() or None,
+            "assistant_uncommitted_changes": bool(git("status", "--porcelain", "assistant").strip())}
+
+
 # --- building ---------------------------------------------------------------------------------------------
 
 
