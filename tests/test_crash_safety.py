@@ -179,15 +179,18 @@ def test_sigkill_mid_write_and_mid_embedding_never_leaves_an_unusable_index(cras
     assert not list(index_dir.glob(f".{POINTER}.*"))
     assert answers(index_dir) == after_swap
 
-    # 3. mid-embedding, at seeded random moments (enough new text that embedding lasts a few seconds)
+    # 3. mid-embedding, at seeded random batches (~20 batches of 64 texts to embed). The kill follows the end of a
+    # random batch by a few milliseconds, never a fixed sleep: on a fast machine the whole embedding can take under
+    # a second, and a sleep could land after the write.
     for topic in ("planning", "highways"):
-        (docs / f"{topic}.txt").write_text(_filler(topic, 150))
+        (docs / f"{topic}.txt").write_text(_filler(topic, 600))
     rng = random.Random(SEED)
     indexed = sorted([*ALL_TINY, "finance.txt"])
     for _ in range(EMBED_TRIALS):
         build = Build(docs, index_dir, driver)
-        build.read_until(lambda b=build: "after embed#1" in b.phases, timeout=300)
-        time.sleep(rng.uniform(0.0, 1.0))
+        batch = rng.randint(1, 12)
+        build.read_until(lambda b=build, k=batch: f"after embed#{k}" in b.phases, timeout=300)
+        time.sleep(rng.uniform(0.0, 0.02))
         trials.append(("embedding", build.kill()))
         assert trials[-1][1].split()[1].startswith("embed#"), trials[-1]  # the kill landed while embedding
         _check_previous_index(index_dir, swapped, indexed, after_swap)
