@@ -1,17 +1,23 @@
-"""Core figures: cold index build of the bundled corpus, and ask latency with the model warm.
+"""Core figures: cold and incremental index builds of the bundled corpus, model load, ask latency (model warm).
 
     .venv/bin/python bench/bench_core.py [--skip-build] [--index index]
 
 Cold build: `assistant index documents` in a fresh temporary index folder, as a subprocess (includes starting
-Python and loading the model), wall time and chunks/s. Latency: 50 questions from eval/bundled_gold.jsonl asked
-through Assistant.ask after a warm-up, p50/p95 of the total and of its parts, next to one raw query embedding.
-Writes bench/results/core.json.
+Python, loading the model and, for an ONNX backend, exporting it once into the index's cache), wall time, chunks/s
+and the child's peak RSS. Incremental add: the corpus without ofsted-bradford-23-may-2014.pdf (34 pages) is
+indexed, then that PDF is copied in and `assistant index` run again, as a user would (new process, model load
+included); the same add is also timed in-process with the model already loaded, as the app's upload does. Model
+load: a fresh process loads the embedder and embeds one sentence. Latency: 50 questions from
+eval/bundled_gold.jsonl asked through Assistant.ask after a warm-up, p50/p95 of the total and of its parts, next to
+one raw query embedding. Writes bench/results/core.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -23,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from assistant.api import Assistant  # noqa: E402
+from assistant.config import IndexSettings  # noqa: E402
 from assistant.evaluation import load_gold  # noqa: E402
 
 
@@ -31,19 +38,65 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
+ADDED_PDF = "ofsted-bradford-23-may-2014.pdf"  # 34 pages: the issue's "one 30-page PDF"
+
+
+def _index_cmd(docs: Path, index: Path) -> list[str]:
+    return [sys.executable, "-m", "assistant", "index", str(docs), "--index", str(index), "--json", "--quiet"]
+
+
+def _timed(cmd: list[str]) -> tuple[float, dict]:
+    t0 = time.perf_counter()
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return time.perf_counter() - t0, json.loads(out.stdout)
+
+
 def cold_build() -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        out = subprocess.run(
-            [sys.executable, "-m", "assistant", "index", str(ROOT / "documents"), "--index", tmp, "--json", "--quiet"],
-            check=True, capture_output=True, text=True,
-        )
-        wall = time.perf_counter() - t0
-    report = json.loads(out.stdout)
+        wall, report = _timed(_index_cmd(ROOT / "documents", Path(tmp)))
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # largest child so far: this one
     return {"wall_s": round(wall, 1), "chunks": report["n_chunks"], "sentences": report["n_sentences"],
             "pages": report["n_pages"], "documents": report["n_documents"],
             "chunks_per_s": round(report["n_chunks"] / wall, 1),
-            "units_per_s": round((report["n_chunks"] + report["n_sentences"]) / wall, 1)}
+            "units_per_s": round((report["n_chunks"] + report["n_sentences"]) / wall, 1),
+            "peak_rss_mb": round(peak_mb)}
+
+
+def model_load() -> dict[str, float]:
+    code = ("import time; t=time.perf_counter(); from assistant.embedding import Embedder; "
+            "from assistant.config import IndexSettings; s=IndexSettings(); "
+            "e=Embedder(s.model, backend=s.backend, cache_dir=__import__('pathlib').Path(__import__('sys').argv[1])); "
+            "e.encode_query('warm'); print(time.perf_counter()-t)")
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, "-c", code, tmp], check=True, capture_output=True, text=True)  # exports
+        t0 = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", code, tmp], check=True, capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+    return {"process_wall_s": round(wall, 2), "import_and_load_s": round(float(out.stdout.split()[-1]), 2)}
+
+
+def incremental_add() -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        docs, index = Path(tmp) / "docs", Path(tmp) / "index"
+        shutil.copytree(ROOT / "documents", docs)
+        pdf = next(docs.rglob(ADDED_PDF))
+        held = Path(tmp) / ADDED_PDF
+        shutil.move(pdf, held)
+        subprocess.run(_index_cmd(docs, index), check=True, capture_output=True)
+        shutil.copy(held, pdf)
+        wall, report = _timed(_index_cmd(docs, index))
+        assert len(report["added"]) == 1 and report["embedded"] > 0, report
+        # in-process, model loaded (as the app's upload does): remove it, re-index, then add it again
+        assistant = Assistant(index)
+        assistant.warm_up()
+        pdf.unlink()
+        assistant.build(docs)
+        shutil.copy(held, pdf)
+        t0 = time.perf_counter()
+        warm = assistant.build(docs)
+        warm_s = time.perf_counter() - t0
+    return {"pdf": ADDED_PDF, "pages": 34, "cli_wall_s": round(wall, 1), "in_process_warm_s": round(warm_s, 1),
+            "embedded": warm.embedded}
 
 
 def latency(index: Path, n: int = 50) -> dict[str, float]:
@@ -72,10 +125,16 @@ def main() -> None:
     ap.add_argument("--index", type=Path, default=ROOT / "index")
     ap.add_argument("--skip-build", action="store_true")
     args = ap.parse_args()
-    results: dict[str, object] = {"machine": "2 cores, CPU only, torch backend"}
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    results: dict[str, object] = {"machine": "2 cores, CPU only", "commit": commit.stdout.strip(),
+                                  "date": time.strftime("%Y-%m-%d"), "settings": IndexSettings().as_dict()}
     if not args.skip_build:
         results["cold_build"] = cold_build()
         print("cold build:", results["cold_build"])
+        results["incremental_add"] = incremental_add()
+        print("incremental add:", results["incremental_add"])
+    results["model_load"] = model_load()
+    print("model load:", results["model_load"])
     results["ask_latency"] = latency(args.index)
     print("ask latency:", results["ask_latency"])
     out = ROOT / "bench" / "results" / "core.json"
