@@ -2,13 +2,15 @@
 
 An Assistant holds one loaded index snapshot and the model (both loaded lazily, once). Before each question it
 checks the index pointer, so a build finished by another process or thread is picked up whole; a question that
-is already running keeps the snapshot it started with, so nobody ever sees a half-built index.
+is already running keeps the snapshot it started with, so nobody ever sees a half-built index. Whatever a
+question would otherwise redo over every document (the document-name lookup) is built once per snapshot.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +32,26 @@ class BadQuestion(ValueError):
     """The question cannot be asked as given (empty, too long, or not text)."""
 
 
+def match_docs(store: IndexStore, names: Iterable[str]) -> set[int]:
+    """Index positions of documents named by path or by path suffix (a bare file name works)."""
+    wanted = list(names)
+    return {i for i, d in enumerate(store.docs) if any(d.doc == w or d.doc.endswith("/" + w) for w in wanted)}
+
+
+class DocNames:
+    """``match_docs`` by dictionary look-up: every document under its path and each of its path suffixes."""
+
+    def __init__(self, store: IndexStore) -> None:
+        self._ids: dict[str, set[int]] = defaultdict(set)
+        for i, d in enumerate(store.docs):
+            parts = d.doc.split("/")
+            for j in range(len(parts)):
+                self._ids["/".join(parts[j:])].add(i)
+
+    def match(self, names: Iterable[str]) -> set[int]:
+        return set().union(*(self._ids.get(w, ()) for w in names))
+
+
 @dataclass(frozen=True)
 class _Snapshot:
     folder: str
@@ -37,12 +59,7 @@ class _Snapshot:
     searcher: Searcher
     embedder: Embedder
     citer: Citer
-
-
-def match_docs(store: IndexStore, names: Iterable[str]) -> set[int]:
-    """Index positions of documents named by path or by path suffix (a bare file name works)."""
-    wanted = list(names)
-    return {i for i, d in enumerate(store.docs) if any(d.doc == w or d.doc.endswith("/" + w) for w in wanted)}
+    names: DocNames
 
 
 def check_question(question: str) -> str:
@@ -74,7 +91,8 @@ class Assistant:
                 store = load_store(self.index_dir)
                 backend = store.manifest.get("settings", {}).get("backend", "torch")  # older indexes: torch
                 embedder = Embedder(store.manifest["model"], backend, index_cache_dir(self.index_dir))
-                self._snap = _Snapshot(store.path.name, store, Searcher(store), embedder, Citer(store, embedder))
+                self._snap = _Snapshot(store.path.name, store, Searcher(store), embedder, Citer(store, embedder),
+                                       DocNames(store))
             return self._snap
 
     @property
@@ -107,7 +125,7 @@ class Assistant:
         vector = snap.embedder.encode_query(question)
         t1 = time.perf_counter()
         query = Query(question, vector, tuple(tokenize(question)), question_type(question))
-        doc_filter = match_docs(snap.store, docs) if docs is not None else None
+        doc_filter = snap.names.match(docs) if docs is not None else None
         cands = snap.searcher.candidates(query, cfg.chunk_candidates, cfg.sentence_candidates, doc_filter)
         t2 = time.perf_counter()
         weights = {**DEFAULT_WEIGHTS, **cfg.weights}

@@ -7,6 +7,9 @@ runs across a page break is still found; every hit maps back to exact page slice
 with rapidfuzz inside windows around the candidate sentences only, snapped to word boundaries, and reported
 with a word-by-word diff.
 
+Per lookup the work is the BM25 postings of the quote's words, one dense search when needed, and the text of the
+candidate documents: nothing scans the whole corpus (documents are folded once, on first use or in prepare()).
+
 A quote found in several documents is listed in each, primary sources first: a document that has the words
 inside quotation marks is quoting someone else (the news quoting a report), so it comes after one that does not.
 """
@@ -26,6 +29,7 @@ from .documents import normalise_text
 from .embedding import Embedder
 from .folding import Folded, fold, fold_quote
 from .lexical import tokenize
+from .retrieval import doc_units
 from .store import IndexStore
 from .text import split_sentences
 
@@ -189,6 +193,7 @@ class Citer:
         self.embedder = embedder
         self._texts: dict[int, _DocText] = {}
         self._lock = threading.Lock()
+        self._doc_ids: dict[str, int] | None = None
 
     def _doc_text(self, doc_id: int) -> _DocText:
         text = self._texts.get(doc_id)
@@ -241,8 +246,7 @@ class Citer:
     def _find_exact(self, text: str) -> tuple[str, np.ndarray, list[Match]]:
         q = fold_quote(text)
         tokens = tokenize(text)
-        bm25 = self.store.sent_bm25.scores(tokens) if tokens else np.zeros(self.store.n_sentences, np.float32)
-        top = _top(bm25, _BM25_CANDIDATES)
+        top = self.store.sent_bm25.search(tokens).top(_BM25_CANDIDATES)
         return q, top, self._exact(q, top)
 
     def _find_near(self, text: str, q: str, top: np.ndarray, vector: np.ndarray | None) -> Citation:
@@ -312,10 +316,14 @@ class Citer:
     def _whole_sentences(self, m: Match) -> Match:
         """A closest passage widened to the whole sentences it touches (a fragment reads as a misquote)."""
         s = self.store
-        doc_id = next(i for i, d in enumerate(s.docs) if d.doc == m.doc)
+        if self._doc_ids is None:  # once per loaded index
+            self._doc_ids = {}
+            for i, d in enumerate(s.docs):
+                self._doc_ids.setdefault(d.doc, i)
+        doc_id = self._doc_ids[m.doc]
         page_idx = s.docs[doc_id].page_numbers.index(m.page) if m.page is not None else 0
-        ids = np.flatnonzero((s.sent_doc == doc_id) & (s.sent_page == page_idx)
-                             & (s.sent_start < m.end) & (s.sent_end > m.start))
+        own = doc_units(s.sent_doc, [doc_id])  # the document's sentences only, not a mask over the corpus
+        ids = own[(s.sent_page[own] == page_idx) & (s.sent_start[own] < m.end) & (s.sent_end[own] > m.start)]
         if not len(ids):
             return m
         start, end = int(s.sent_start[ids[0]]), int(s.sent_end[ids[-1]])
@@ -392,15 +400,6 @@ def _anchor_edges(q: str, hay: str, s: int, e: int, lo: int, hi: int) -> tuple[i
         if i >= 0:
             e = i + len(tail)
     return s, e
-
-
-def _top(scores: np.ndarray, k: int) -> np.ndarray:
-    k = min(k, len(scores))
-    if k == 0:
-        return np.zeros(0, dtype=np.int64)
-    idx = np.argpartition(-scores, k - 1)[:k]
-    idx = idx[scores[idx] > 0]
-    return idx[np.argsort(-scores[idx])]
 
 
 def _ms(t0: float) -> dict[str, float]:

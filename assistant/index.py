@@ -20,6 +20,7 @@ from .config import IndexSettings
 from .documents import Document, DocumentError, check_size, file_sha256, load_document, scan
 from .embedding import Embedder, index_cache_dir
 from .lexical import Bm25Index, tokenize
+from .retrieval import boilerplate_flags
 from .store import (
     ARRAY_NAMES,
     DocRecord,
@@ -169,6 +170,8 @@ def _assemble(units: list[_Units], settings: IndexSettings, dim: int) -> tuple[d
             cols["chunk_end"].append(e)
         offset += len(u.sents)
     arrays = {k: np.asarray(v, dtype=np.int32) for k, v in cols.items()}
+    arrays["sent_boilerplate"] = boilerplate_flags(
+        (u.record.pages[p][s:e] for u in units for p, s, e in u.sents), arrays["sent_doc"], len(units))
 
     def stack(vs: list[np.ndarray | None]) -> np.ndarray:
         parts = [v for v in vs if v is not None and len(v)]

@@ -1,5 +1,9 @@
 """Lexical side: one tokeniser for documents and questions, and a BM25 index (bm25s) over token lists.
 
+At query time only the postings of the query's tokens are read (``Bm25Index.search``): the result holds the units
+that contain a query token, and every other unit scores 0, so a query costs what its postings cost, not the
+corpus size.
+
 The tokeniser folds case and accents, drops English stop words, maps common irregular verb forms to their base
 ("led" -> "lead", which no stemmer does) and applies the Snowball stemmer, so "inspected", "inspection" and
 "inspections" meet.
@@ -10,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,8 +50,11 @@ def _stemmer() -> Stemmer.Stemmer:
 
 
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in text if not unicodedata.combining(c))
+    text = text.lower()
+    if text.isascii():  # NFKD leaves ASCII alone and it has no combining marks: the common case, made cheap
+        return text
+    text = unicodedata.normalize("NFKD", text)
+    return text if text.isascii() else "".join(c for c in text if not unicodedata.combining(c))
 
 
 def tokenize(text: str) -> list[str]:
@@ -56,8 +64,53 @@ def tokenize(text: str) -> list[str]:
     return _stemmer().stemWords(words)
 
 
+def top_k(values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` largest values, best first; equal values in position order (deterministic)."""
+    n = len(values)
+    k = min(k, n)
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    sel = np.arange(n) if k == n else np.flatnonzero(values >= np.partition(values, n - k)[n - k])
+    return sel[np.argsort(-values[sel], kind="stable")[:k]]
+
+
+@dataclass(frozen=True)
+class SparseScores:
+    """BM25 scores of the units holding a query token, by ascending unit id; every other unit scores 0."""
+
+    ids: np.ndarray  # int64, ascending, unique
+    values: np.ndarray  # float32, > 0
+
+    @classmethod
+    def empty(cls) -> SparseScores:
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.float32))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def max(self) -> float:
+        return float(self.values.max()) if len(self.values) else 0.0
+
+    def at(self, ids: np.ndarray) -> np.ndarray:
+        """Scores of ``ids`` (0 where a unit holds no query token), by binary search in the postings."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if not len(self.ids):
+            return np.zeros(len(ids), np.float32)
+        pos = np.minimum(np.searchsorted(self.ids, ids), len(self.ids) - 1)
+        return np.where(self.ids[pos] == ids, self.values[pos], np.float32(0.0)).astype(np.float32)
+
+    def top(self, k: int) -> np.ndarray:
+        """Ids of the ``k`` best-scoring units, best first (only units that score above 0)."""
+        return self.ids[top_k(self.values, k)]
+
+    def within(self, unit_doc: np.ndarray, docs: set[int]) -> SparseScores:
+        """Only the units of ``docs`` (``unit_doc[i]`` is unit i's document); work is per posting."""
+        keep = np.isin(unit_doc[self.ids], np.fromiter(docs, np.int64, len(docs)))
+        return SparseScores(self.ids[keep], self.values[keep])
+
+
 class Bm25Index:
-    """BM25 over pre-tokenised units; scores come back for every unit so they can be fused with dense scores."""
+    """BM25 over pre-tokenised units (bm25s keeps a sparse score matrix: one column of postings per token)."""
 
     def __init__(self, retriever: bm25s.BM25 | None, size: int = 0) -> None:
         self._bm25 = retriever  # None when no unit has a single token (bm25s cannot index an empty vocabulary)
@@ -73,10 +126,31 @@ class Bm25Index:
         return cls(retriever)
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
+        """Every unit's score, as an array the size of the corpus (benchmarks, tests); queries use ``search``."""
         known = [t for t in query_tokens if t in self._vocab and t]
         if not known or self._bm25 is None:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+
+    def search(self, query_tokens: list[str]) -> SparseScores:
+        """Scores from the postings of the query's tokens only; equal, unit for unit, to ``scores`` (the same
+        float32 sums in the same token order, as bm25s adds them), without an array the size of the corpus."""
+        known = [t for t in query_tokens if t in self._vocab and t]
+        if not known or self._bm25 is None:
+            return SparseScores.empty()
+        m = self._bm25.scores
+        cols = [self._bm25.vocab_dict[t] for t in known]
+        idx = np.concatenate([m["indices"][m["indptr"][c] : m["indptr"][c + 1]] for c in cols])
+        data = np.concatenate([m["data"][m["indptr"][c] : m["indptr"][c + 1]] for c in cols])
+        ids, inverse = np.unique(idx, return_inverse=True)
+        values = np.zeros(len(ids), dtype=np.float32)
+        np.add.at(values, inverse, data.astype(np.float32, copy=False))
+        return SparseScores(ids.astype(np.int64), values)
+
+    def postings(self, query_tokens: list[str]) -> int:
+        """How many postings ``search`` reads for these tokens (the work a query does here)."""
+        known = [t for t in query_tokens if t in self._vocab and t]
+        return sum(self._doc_freq(t) for t in known)
 
     def idf(self, tokens: list[str]) -> dict[str, float]:
         """Inverse document frequency of each known token (unknown tokens are left out)."""

@@ -6,19 +6,24 @@ each sentence-level search, so a perfect keyword hit is never lost to fusion. Ea
 features that answering.py combines: its own dense and BM25 scores, its chunk's, its neighbours', how much
 of the question (weighted by rarity) it covers alone and with its context, and whether it holds the kind of
 span the question asks for.
+
+Per question the work is one embedding, the index searches (faiss; the postings of the question's tokens in
+BM25) and a fixed number of candidates: nothing here touches every unit of the corpus. What would (which
+sentences are boilerplate) is computed when the index is built and stored with the units; a document filter
+uses each document's id range (units are stored document by document).
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
 from .answer_types import answer_spans
-from .lexical import tokenize
+from .lexical import SparseScores, tokenize, top_k
 from .store import IndexStore
 
 FEATURES = (
@@ -45,53 +50,71 @@ class Candidates:
     bm25_strength: float  # best sentence BM25 over the question's total IDF: comparable across questions
 
 
+def boilerplate_flags(texts: Iterable[str], docs: Sequence[int], n_docs: int) -> np.ndarray:
+    """1 for sentences whose words (digits masked) recur in 40% of documents (and 3+): copyright lines,
+    addresses. Rarer repeats are often answers ("Overall effectiveness Good" on several cover pages). A property
+    of the whole corpus, so the index build computes it (units.npz ``sent_boilerplate``), never a query."""
+    docs_by_text: dict[str, set[int]] = defaultdict(set)
+    keys = []
+    for text, doc in zip(texts, docs, strict=True):
+        key = _DIGITS.sub("#", " ".join(text.lower().split()))
+        keys.append(key)
+        docs_by_text[key].add(int(doc))
+    floor = max(3, int(0.4 * n_docs))
+    return np.array([1 if len(docs_by_text[k]) >= floor else 0 for k in keys], dtype=np.uint8)
+
+
+def doc_units(unit_doc: np.ndarray, docs: Iterable[int]) -> np.ndarray:
+    """Ascending ids of the units of ``docs``; ``unit_doc`` is non-decreasing (units are stored document by
+    document), so each document is one id range found by binary search."""
+    wanted = np.array(sorted(set(docs)), dtype=unit_doc.dtype)  # same dtype: no cast (copy) of unit_doc
+    lo = np.searchsorted(unit_doc, wanted, side="left")
+    hi = np.searchsorted(unit_doc, wanted, side="right")
+    ranges = [np.arange(a, b, dtype=np.int64) for a, b in zip(lo, hi, strict=True) if b > a]
+    return np.concatenate(ranges) if ranges else np.zeros(0, np.int64)
+
+
+class _DocTokens:
+    """Tokens of each document's title and context line, made on first use (a question meets a few documents)."""
+
+    def __init__(self, store: IndexStore) -> None:
+        self._store = store
+        self._cache: dict[int, frozenset[str]] = {}
+
+    def __getitem__(self, doc_id: int) -> frozenset[str]:
+        toks = self._cache.get(doc_id)
+        if toks is None:
+            d = self._store.docs[doc_id]
+            toks = self._cache[doc_id] = frozenset(tokenize(f"{d.title} {d.context}"))
+        return toks
+
+
 class Searcher:
     """Query-time views of one IndexStore; built once per loaded index."""
 
     def __init__(self, store: IndexStore) -> None:
         self.store = store
+        self._doc_tokens = _DocTokens(store)
+        # index.py stores units document by document; checked once per loaded index, not assumed
+        self._doc_ordered = {k: bool(np.all(a[1:] >= a[:-1])) for k, a in
+                             (("sent", store.sent_doc), ("chunk", store.chunk_doc))}
 
-    @cached_property
-    def _sentence_chunks(self) -> tuple[np.ndarray, np.ndarray]:
-        """For each sentence, the first and last chunk that contains it (chunks are in sentence order)."""
-        n = np.arange(self.store.n_sentences)
-        lo = np.searchsorted(self.store.chunk_last, n, side="left")
-        hi = np.searchsorted(self.store.chunk_first, n, side="right") - 1
-        return lo, hi
+    def _units_of(self, kind: str, docs: set[int]) -> np.ndarray:
+        unit_doc = self.store.sent_doc if kind == "sent" else self.store.chunk_doc
+        if not self._doc_ordered[kind]:
+            return np.flatnonzero(np.isin(unit_doc, list(docs)))
+        return doc_units(unit_doc, docs)
 
-    @cached_property
-    def _boilerplate(self) -> np.ndarray:
-        """1.0 for sentences whose words (digits masked) recur in 40% of documents (and 3+): copyright lines,
-        addresses. Rarer repeats are often answers ("Overall effectiveness Good" on several cover pages)."""
-        docs_by_text: dict[str, set[int]] = defaultdict(set)
-        keys = []
-        for i in range(self.store.n_sentences):
-            key = _DIGITS.sub("#", " ".join(self.store.sentence_text(i).lower().split()))
-            keys.append(key)
-            docs_by_text[key].add(int(self.store.sent_doc[i]))
-        floor = max(3, int(0.4 * len(self.store.docs)))
-        return np.array([1.0 if len(docs_by_text[k]) >= floor else 0.0 for k in keys], dtype=np.float32)
-
-    @cached_property
-    def _doc_tokens(self) -> list[frozenset[str]]:
-        return [frozenset(tokenize(f"{d.title} {d.context}")) for d in self.store.docs]
-
-    def _top(self, scores: np.ndarray, k: int, allowed: np.ndarray | None) -> np.ndarray:
-        if allowed is not None:
-            scores = np.where(allowed, scores, -np.inf)
-        k = min(k, len(scores))
-        if k <= 0:
-            return np.zeros(0, dtype=np.int64)
-        idx = np.argpartition(-scores, k - 1)[:k]
-        idx = idx[np.isfinite(scores[idx])]
-        return idx[np.argsort(-scores[idx])]
+    def _top(self, ids: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
+        return ids[top_k(scores, k)]
 
     def _dense_top(self, vectors_index, vectors: np.ndarray, q: np.ndarray, k: int,
                    allowed: np.ndarray | None) -> np.ndarray:
         if allowed is None and vectors_index.ntotal:
             _, ids = vectors_index.search(q[None, :], min(k, vectors_index.ntotal))
             return ids[0][ids[0] >= 0]
-        return self._top(vectors @ q, k, allowed)
+        allowed = np.arange(len(vectors)) if allowed is None else allowed  # ids of the chosen documents' units
+        return self._top(allowed, vectors[allowed] @ q, k)
 
     def candidates(self, query: Query, chunk_k: int, sent_k: int, docs: set[int] | None = None) -> Candidates:
         s = self.store
@@ -99,29 +122,27 @@ class Searcher:
             return Candidates(np.zeros(0, np.int64), np.zeros((0, len(FEATURES)), np.float32), 0.0)
         q = query.vector.astype(np.float32)
         toks = list(query.tokens)
-        sent_allowed = np.isin(s.sent_doc, list(docs)) if docs is not None else None
-        chunk_allowed = np.isin(s.chunk_doc, list(docs)) if docs is not None else None
+        sent_allowed = self._units_of("sent", docs) if docs is not None else None
+        chunk_allowed = self._units_of("chunk", docs) if docs is not None else None
 
-        sent_bm25 = s.sent_bm25.scores(toks)
-        chunk_bm25 = s.chunk_bm25.scores(toks)
-        if sent_allowed is not None:
-            sent_bm25 = np.where(sent_allowed, sent_bm25, 0.0)
-            chunk_bm25 = np.where(chunk_allowed, chunk_bm25, 0.0)
-        max_sb = float(sent_bm25.max()) if len(sent_bm25) else 0.0
-        max_cb = float(chunk_bm25.max()) if len(chunk_bm25) else 0.0
+        sent_bm25 = s.sent_bm25.search(toks)
+        chunk_bm25 = s.chunk_bm25.search(toks)
+        if docs is not None:
+            sent_bm25 = sent_bm25.within(s.sent_doc, docs)
+            chunk_bm25 = chunk_bm25.within(s.chunk_doc, docs)
+        max_sb, max_cb = sent_bm25.max(), chunk_bm25.max()
 
-        dense_chunks = self._dense_top(s.chunk_faiss, s.chunk_vectors, q, chunk_k * 2, chunk_allowed)
-        bm25_chunks = self._top(chunk_bm25, chunk_k, chunk_allowed) if max_cb > 0 else np.zeros(0, np.int64)
+        dense_chunks = self._dense_top(s.chunk_index, s.chunk_vectors, q, chunk_k * 2, chunk_allowed)
+        bm25_chunks = chunk_bm25.top(chunk_k)
         pool = np.unique(np.concatenate([dense_chunks, bm25_chunks]))
-        fused = s.chunk_vectors[pool] @ q + 0.3 * chunk_bm25[pool] / (max_cb or 1.0)
+        fused = s.chunk_vectors[pool] @ q + 0.3 * chunk_bm25.at(pool) / (max_cb or 1.0)
         best_chunks = pool[np.argsort(-fused)[:chunk_k]]
 
         ids: set[int] = set()
         for c in best_chunks:
             ids.update(range(int(s.chunk_first[c]), int(s.chunk_last[c]) + 1))
-        ids.update(int(i) for i in self._dense_top(s.sent_faiss, s.sent_vectors, q, sent_k, sent_allowed))
-        if max_sb > 0:
-            ids.update(int(i) for i in self._top(sent_bm25, sent_k, sent_allowed))
+        ids.update(int(i) for i in self._dense_top(s.sent_index, s.sent_vectors, q, sent_k, sent_allowed))
+        ids.update(int(i) for i in sent_bm25.top(sent_k))
         cand = np.array(sorted(ids), dtype=np.int64)
         idf = s.sent_bm25.idf(toks)
         total_idf = sum(idf.values())
@@ -130,11 +151,17 @@ class Searcher:
             feats[:, FEATURES.index("doc_match")] = 1.0
         return Candidates(cand, feats, max_sb / total_idf if total_idf else 0.0)
 
-    def _features(self, query: Query, cand: np.ndarray, idf: dict[str, float], sent_bm25: np.ndarray,
-                  chunk_bm25: np.ndarray, max_sb: float, max_cb: float) -> np.ndarray:
+    def _features(self, query: Query, cand: np.ndarray, idf: dict[str, float], sent_bm25: SparseScores,
+                  chunk_bm25: SparseScores, max_sb: float, max_cb: float) -> np.ndarray:
         s = self.store
         q = query.vector.astype(np.float32)
-        lo, hi = self._sentence_chunks
+        # the first and last chunk holding each candidate (chunks are in sentence order); the needles take the
+        # array's dtype, else numpy would cast (copy) the whole array for every question
+        needles = cand.astype(s.chunk_last.dtype)
+        lo = np.searchsorted(s.chunk_last, needles, side="left")
+        hi = np.searchsorted(s.chunk_first, needles, side="right") - 1
+        sent_lex = sent_bm25.at(cand)
+        boilerplate = s.sent_boilerplate[cand]
         total_idf = sum(idf.values()) or 1.0
         n = s.n_sentences
         sent_dense = s.sent_vectors[cand] @ q
@@ -148,9 +175,9 @@ class Searcher:
         )
         rows = np.zeros((len(cand), len(FEATURES)), dtype=np.float32)
         for r, i in enumerate(cand):
-            chunks = np.arange(lo[i], hi[i] + 1)
+            chunks = np.arange(lo[r], hi[r] + 1)
             chunk_dense = float((s.chunk_vectors[chunks] @ q).max()) if len(chunks) else 0.0
-            chunk_lex = float(chunk_bm25[chunks].max()) / (max_cb or 1.0) if len(chunks) else 0.0
+            chunk_lex = float(chunk_bm25.at(chunks).max()) / (max_cb or 1.0) if len(chunks) else 0.0
             text = s.sentence_text(int(i))
             own = set(tokenize(text))
             ctx = set(own)
@@ -163,7 +190,7 @@ class Searcher:
             doc_match = sum(w for t, w in idf.items() if t in doc_toks) / total_idf
             has_type = 1.0 if query.kind and answer_spans(text, query.kind, query.text) else 0.0
             rows[r] = (
-                sent_dense[r], chunk_dense, neighbour[r], sent_bm25[i] / (max_sb or 1.0), chunk_lex,
-                cover, cover_ctx, doc_match, has_type, self._boilerplate[i],
+                sent_dense[r], chunk_dense, neighbour[r], sent_lex[r] / (max_sb or 1.0), chunk_lex,
+                cover, cover_ctx, doc_match, has_type, boilerplate[r],
             )
         return rows

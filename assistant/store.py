@@ -48,6 +48,7 @@ _LOAD_ATTEMPTS = 5  # a reader whose build is replaced while it loads retries wi
 ARRAY_NAMES = (
     "sent_doc", "sent_page", "sent_start", "sent_end",
     "chunk_doc", "chunk_page", "chunk_first", "chunk_last", "chunk_start", "chunk_end",
+    "sent_boilerplate",  # 1 for boilerplate sentences (retrieval.boilerplate_flags), computed at build time
 )
 
 
