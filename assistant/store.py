@@ -5,6 +5,10 @@ Layout under the index root (``index/`` by default)::
     CURRENT                 name of the live build folder, replaced atomically (os.replace)
     build-<time>-<pid>/     manifest.json, docs.json, units.npz, *_vectors.npy, *.faiss, bm25_*/
 
+``*_vectors.npy`` hold the float32 vectors; ``*.faiss`` the search index vector_index.py chose for their count
+(recorded under ``vector_index`` in the manifest). Loaded, each set of vectors is in RAM once at most: an exact
+index's own storage, or the memory-mapped ``.npy`` beside an approximate (compressed) index.
+
 A build writes a complete new folder, fsyncs it, then swaps ``CURRENT``; a crash at any moment leaves the
 previous build in place and answering. The manifest records the model, the chunking settings, each document's
 content hash and a checksum of every file (``manifest.sha256`` holds the manifest's own), so a damaged or foreign
@@ -26,13 +30,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import faiss
+import faiss  # noqa: F401  (test_crash_safety.py wraps store.faiss.write_index to stop a build between writes)
 import numpy as np
 
 from .config import FORMAT_VERSION
 from .documents import LOADER_VERSION, file_sha256
 from .lexical import Bm25Index
 from .text import SPLITTER_VERSION
+from .vector_index import IndexSpec, VectorIndex
 
 try:
     import fcntl
@@ -45,6 +50,7 @@ LOCK_FILE = ".build.lock"
 MANIFEST_DIGEST = "manifest.sha256"
 REBUILD = "rebuild with `assistant index`"
 _LOAD_ATTEMPTS = 5  # a reader whose build is replaced while it loads retries with the new one
+VECTOR_SETS = (("sentences", "sentence_vectors.npy"), ("chunks", "chunk_vectors.npy"))  # (stem, vectors file)
 ARRAY_NAMES = (
     "sent_doc", "sent_page", "sent_start", "sent_end",
     "chunk_doc", "chunk_page", "chunk_first", "chunk_last", "chunk_start", "chunk_end",
@@ -127,10 +133,8 @@ class IndexStore:
     manifest: dict
     docs: list[DocRecord]
     arrays: dict[str, np.ndarray]
-    sent_vectors: np.ndarray
-    chunk_vectors: np.ndarray
-    sent_faiss: faiss.Index
-    chunk_faiss: faiss.Index
+    sent_index: VectorIndex
+    chunk_index: VectorIndex
     sent_bm25: Bm25Index
     chunk_bm25: Bm25Index
 
@@ -139,6 +143,24 @@ class IndexStore:
         if arrays is not None and name in arrays:
             return arrays[name]
         raise AttributeError(name)
+
+    @property
+    def sent_vectors(self) -> np.ndarray:
+        """Float32 sentence vectors by id (read-only; rows are cheap, the whole array may be memory-mapped)."""
+        return self.sent_index.vectors
+
+    @property
+    def chunk_vectors(self) -> np.ndarray:
+        return self.chunk_index.vectors
+
+    @property
+    def sent_faiss(self) -> VectorIndex:
+        """Old name of sent_index (its search(q, k) answers like a faiss index's), kept for callers."""
+        return self.sent_index
+
+    @property
+    def chunk_faiss(self) -> VectorIndex:
+        return self.chunk_index
 
     @property
     def n_sentences(self) -> int:
@@ -154,14 +176,6 @@ class IndexStore:
 
     def page_text(self, doc_id: int, page_idx: int) -> str:
         return self.docs[doc_id].pages[page_idx]
-
-
-def flat_index(vectors: np.ndarray) -> faiss.Index:
-    """Exact inner-product search; vectors are unit length so scores are cosines."""
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    if len(vectors):
-        index.add(vectors)
-    return index
 
 
 def _files(folder: Path) -> list[Path]:
@@ -190,11 +204,15 @@ def write_store(root: Path, manifest: dict, docs: list[DocRecord], arrays: dict[
     np.savez(folder / "units.npz", **arrays)
     np.save(folder / "sentence_vectors.npy", sent_vectors)
     np.save(folder / "chunk_vectors.npy", chunk_vectors)
-    faiss.write_index(flat_index(sent_vectors), str(folder / "sentences.faiss"))
-    faiss.write_index(flat_index(chunk_vectors), str(folder / "chunks.faiss"))
+    kinds = {}
+    for (stem, _), vectors in zip(VECTOR_SETS, (sent_vectors, chunk_vectors), strict=True):
+        index = VectorIndex.build(vectors)  # one at a time: the larger build's memory is freed before the next
+        index.save(folder / f"{stem}.faiss")
+        kinds[stem] = index.spec.to_json()
+        del index
     sent_bm25.save(folder / "bm25_sentences")
     chunk_bm25.save(folder / "bm25_chunks")
-    manifest = {**manifest, "format_version": FORMAT_VERSION,
+    manifest = {**manifest, "format_version": FORMAT_VERSION, "vector_index": kinds,
                 "checksums": {str(p.relative_to(folder)): file_sha256(p) for p in _files(folder)}}
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
     (folder / MANIFEST_DIGEST).write_text(file_sha256(folder / "manifest.json"))
@@ -277,13 +295,14 @@ def _load_build(root: Path, name: str | None, verify: bool) -> IndexStore:
         docs = [DocRecord.from_json(d) for d in json.loads((folder / "docs.json").read_text())]
         with np.load(folder / "units.npz") as z:
             arrays = {k: z[k] for k in ARRAY_NAMES}
-        sent_vectors = np.load(folder / "sentence_vectors.npy")
-        chunk_vectors = np.load(folder / "chunk_vectors.npy")
+        kinds = manifest.get("vector_index") or {}  # builds without it (older programs) hold exact indexes
+        sent_index, chunk_index = (
+            VectorIndex.load(folder / f"{stem}.faiss", folder / npy, IndexSpec.from_json(kinds.get(stem)))
+            for stem, npy in VECTOR_SETS
+        )
         store = IndexStore(
             path=folder, manifest=manifest, docs=docs, arrays=arrays,
-            sent_vectors=sent_vectors, chunk_vectors=chunk_vectors,
-            sent_faiss=faiss.read_index(str(folder / "sentences.faiss")),
-            chunk_faiss=faiss.read_index(str(folder / "chunks.faiss")),
+            sent_index=sent_index, chunk_index=chunk_index,
             sent_bm25=Bm25Index.load(folder / "bm25_sentences"),
             chunk_bm25=Bm25Index.load(folder / "bm25_chunks"),
         )
@@ -317,6 +336,15 @@ def _check_manifest(folder: Path, raw: bytes, manifest: dict, verify: bool) -> N
             raise IndexUnavailable(f"index file {name} is missing or damaged; {REBUILD}")
 
 
+def _npy_shape(path: Path) -> tuple[int, ...]:
+    """The array shape from a .npy header, without reading (or mapping) the data."""
+    with path.open("rb") as f:
+        major, _ = np.lib.format.read_magic(f)
+        read = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+        shape, _, _ = read(f)
+    return tuple(shape)
+
+
 def _check_consistent(store: IndexStore) -> None:
     """Shapes and offsets agree with each other: a build that passes cannot slice outside its own text."""
     a, dim = store.arrays, store.manifest.get("dimension")
@@ -324,7 +352,10 @@ def _check_consistent(store: IndexStore) -> None:
     problems = []
     if store.sent_vectors.shape != (store.n_sentences, dim) or store.chunk_vectors.shape != (store.n_chunks, dim):
         problems.append("vector counts or dimension differ from the manifest")
-    if store.sent_faiss.ntotal != store.n_sentences or store.chunk_faiss.ntotal != store.n_chunks:
+    files = {stem: _npy_shape(store.path / npy) for stem, npy in VECTOR_SETS}
+    if files["sentences"] != (store.n_sentences, dim) or files["chunks"] != (store.n_chunks, dim):
+        problems.append("vector files differ from the unit counts or the manifest's dimension")
+    if store.sent_index.ntotal != store.n_sentences or store.chunk_index.ntotal != store.n_chunks:
         problems.append("search index sizes differ from the unit counts")
     if store.sent_bm25.size != store.n_sentences or store.chunk_bm25.size != store.n_chunks:
         problems.append("keyword index sizes differ from the unit counts")
