@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 ONNX_BACKENDS = ("onnx", "onnx-int8")
 MODEL_FILE = "model.onnx"
 OPSET = 18
+MAX_BATCH_TOKENS = 4096  # rows x padded length per session run: bounds the memory ONNX Runtime keeps
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _exported: dict[tuple[str, str], Path] = {}  # (fingerprint, backend) -> an export made or checked in this process
 _EXPORT_LOCK = threading.Lock()
@@ -212,7 +213,9 @@ class OnnxEncoder:
         self.tokenizer_lock = threading.Lock()  # a fast tokenizer raises "Already borrowed" if shared across threads
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        """L2-normalised float32 vectors in input order; batches are sorted by length to cut padding."""
+        """L2-normalised float32 vectors in input order; batches are sorted by length to cut padding, and each
+        run holds at most MAX_BATCH_TOKENS tokens: ONNX Runtime keeps its peak buffers (attention grows with
+        rows x length^2) for the session's life, so 64 full-length rows would pin ~2.5 GB."""
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         order = np.argsort([-len(t) for t in texts], kind="stable")
         for b in range(0, len(texts), batch_size):
@@ -221,10 +224,13 @@ class OnnxEncoder:
                 enc = self.tokenizer([texts[i] for i in ids], padding=True, truncation="longest_first",
                                      max_length=self.max_seq_length, return_tensors="np")
             feeds = {n: np.asarray(enc[n], dtype=np.int64) for n in self.input_names}
-            tokens = self.session.run(None, feeds)[0]
-            mask = feeds["attention_mask"][..., None].astype(np.float32)
-            mean = (tokens * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
-            out[ids] = mean / np.clip(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12, None)
+            rows = max(1, MAX_BATCH_TOKENS // feeds["input_ids"].shape[1])
+            for r in range(0, len(ids), rows):
+                part = {n: v[r : r + rows] for n, v in feeds.items()}
+                tokens = self.session.run(None, part)[0]
+                mask = part["attention_mask"][..., None].astype(np.float32)
+                mean = (tokens * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+                out[ids[r : r + rows]] = mean / np.clip(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12, None)
         return out
 
 
