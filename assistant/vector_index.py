@@ -8,7 +8,7 @@ held in RAM once at most:
 - ``hnsw_sq8``: HNSW graph over 8-bit scalar-quantised codes (~4x smaller than float32); the float32 vectors
   are memory-mapped from ``*_vectors.npy`` (pages load on demand) and re-rank the graph's candidates exactly,
   so returned scores are exact cosines and SQ8 rounding costs no recall.
-- ``ivf_pq``: inverted lists of 4-bit fast-scan PQ codes (~56 bytes a vector with ids), for sizes where even an HNSW
+- ``ivf_pq``: inverted lists of 4-bit fast-scan PQ codes (~68 bytes a vector with ids), for sizes where even an HNSW
   graph would not fit (e.g. ~5M sentence vectors at 1M chunks); also re-ranked exactly.
 
 Measurements (bench/bench_ann.py, bench/results/ann.json) set the thresholds below.
@@ -20,7 +20,7 @@ import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import faiss
@@ -29,11 +29,20 @@ import numpy as np
 ANN_MIN_ENV = "ASSISTANT_ANN_MIN_VECTORS"  # overrides ANN_MIN_VECTORS (tests force the approximate kind with it)
 IVF_MIN_ENV = "ASSISTANT_IVF_MIN_VECTORS"
 
-# Exact search up to this many vectors. Measured (bench/results/ann.json, 2 loaded cores, k=60, 1 thread):
-# flat p50 ~0.2 ms at 10k, ~4 ms at 100k, ~45 ms at 1M; hnsw_sq8 M=32 ~0.5-1 ms from 100k to 1M with recall@10
-# >= 0.99. Below ~50k, flat costs under 2 ms, is exact and builds instantly; above it flat grows linearly.
-ANN_MIN_VECTORS = 50_000
-# HNSW up to this many vectors: at 2M an HNSW-SQ8 graph with M=32 is ~1.3 GB; beyond, IVF-PQ (~60 B a vector).
+# Thresholds and defaults from bench/results/ann.json (real MiniLM vectors up to 78k, synthetic mixtures beyond;
+# 2 cores shared with other jobs, load average ~11, so absolute times are pessimistic). Single queries, k=60:
+#   flat:             1k 0.05 ms, 10k 0.3-0.5 ms, 100k 14-66 ms, 1M 320-480 ms (two runs, one thread); 1,536 B a
+#                     vector. With two threads one query took 32 ms at 10k: hence _one_thread below
+#   hnsw_sq8 M=16:    10k 0.2-0.3 ms, 100k 0.4 ms, 1M 0.8 ms at efSearch 200 + re-rank of 100, recall@10 0.998 /
+#                     0.983 / 0.966; 528 B a vector; build ~0.4 ms a vector at 10k, 0.6 at 100k, 1.2 at 1M (loaded)
+#   ivf_pq 48 B:      nprobe 64 + re-rank of 200: 100k (512 lists) 0.3 ms, recall@10 0.987, 68 B a vector;
+#                     1M (2048 lists) 0.7 ms, recall@10 0.980, 61 B a vector; build 300 s at 1M (loaded)
+# Exact search costs ~0.14-0.6 us a vector (loaded): up to 20k vectors it takes ~1-10 ms, is exact and builds
+# instantly (the bundled corpus, 7k sentences and 800 chunks, stays exact). Beyond, HNSW answers in under a
+# millisecond up to 1M at the price of ~0.5-1 ms of build time a vector.
+ANN_MIN_VECTORS = 20_000
+# HNSW-SQ8 up to this many vectors: 2M take ~1 GB. Beyond (e.g. the ~5M sentence vectors of 1M chunks) IVF-PQ,
+# ~68 B a vector: 5M sentences ~340 MB beside 1M chunks in HNSW-SQ8 ~530 MB, well inside the 2 GiB target.
 IVF_MIN_VECTORS = 2_000_000
 
 KINDS = ("flat", "hnsw_sq8", "ivf_pq")
@@ -41,21 +50,19 @@ KINDS = ("flat", "hnsw_sq8", "ivf_pq")
 
 @dataclass(frozen=True)
 class IndexSpec:
-    """Which index and its parameters; recorded in the manifest so a load rebuilds the same search."""
+    """Which index and its parameters; recorded in the manifest so a load searches with the same settings."""
 
     kind: str = "flat"
-    m: int = 32  # HNSW: graph degree (level 0 holds 2*m neighbours)
+    m: int = 16  # HNSW: graph degree (level 0 holds 2*m neighbours); M=32 costs 128 B a vector more
     ef_construction: int = 80
-    ef_search: int = 96  # HNSW: raised to the candidate count when that is larger
+    ef_search: int = 200  # HNSW: raised to the candidate count when that is larger (recall@10 0.966 at 1M)
     nlist: int = 0  # IVF: number of inverted lists
     pq_bytes: int = 48  # IVF-PQ: code bytes a vector
     nprobe: int = 32
     rerank: int = 100  # approximate kinds fetch max(k, rerank) candidates and re-rank them exactly
-    extra: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         d = asdict(self)
-        d.pop("extra")
         if self.kind == "flat":
             return {"kind": "flat"}
         if self.kind == "hnsw_sq8":
@@ -69,7 +76,7 @@ class IndexSpec:
             return cls()
         if d.get("kind") not in KINDS:
             raise ValueError(f"unknown vector index kind {d.get('kind')!r}")
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__ and k != "extra"})
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
 def _env_int(name: str, default: int) -> int:
@@ -84,7 +91,8 @@ def choose(n: int) -> IndexSpec:
     if n < max(10_000, _env_int(IVF_MIN_ENV, IVF_MIN_VECTORS)):
         return IndexSpec("hnsw_sq8")
     nlist = 2 ** round(math.log2(2 * math.sqrt(n)))  # ~2*sqrt(n) lists: 4096 at 5M, ~1,200 vectors each
-    return IndexSpec("ivf_pq", nlist=nlist)
+    # probe 1/32 of the lists (64 of 2048 measured at 1M: recall@10 0.980; 1/64 of them gave 0.968)
+    return IndexSpec("ivf_pq", nlist=nlist, nprobe=max(64, nlist // 32), rerank=200)
 
 
 @contextmanager
