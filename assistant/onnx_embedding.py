@@ -123,12 +123,16 @@ def _quantize(fp32: Path, target: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     int8 = _tmp_name(target)
+    root = logging.getLogger()
+    handlers = list(root.handlers)
     logging.disable(logging.WARNING)  # "consider pre-processing" goes to the root logger on every run
     try:
         quantize_dynamic(fp32, int8, per_channel=True, weight_type=QuantType.QInt8)
         _publish(int8, target)
     finally:
         logging.disable(logging.NOTSET)
+        for handler in set(root.handlers) - set(handlers):  # its logging.warning() adds a stderr handler to root,
+            root.removeHandler(handler)  # which would print every library's log lines from then on
         int8.unlink(missing_ok=True)
 
 
