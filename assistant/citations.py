@@ -247,7 +247,16 @@ class Citer:
         q = fold_quote(text)
         tokens = tokenize(text)
         top = self.store.sent_bm25.search(tokens).top(_BM25_CANDIDATES)
+        if not len(top):  # no searchable word ("◼ • •", stop words only): candidates from the dense index instead
+            top = self._dense_candidates(text)
         return q, top, self._exact(q, top)
+
+    def _dense_candidates(self, text: str) -> np.ndarray:
+        if self.embedder is None or not self.store.n_sentences:
+            return np.zeros(0, dtype=np.int64)
+        vector = self.embedder.encode([text])[0]
+        _, dense = self.store.sent_faiss.search(vector[None, :].astype(np.float32), _ALIGN_CANDIDATES)
+        return dense[0][dense[0] >= 0]
 
     def _find_near(self, text: str, q: str, top: np.ndarray, vector: np.ndarray | None) -> Citation:
         ids = [int(i) for i in top[:_ALIGN_CANDIDATES]]

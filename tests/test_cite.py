@@ -203,3 +203,16 @@ def test_fold_origin_is_ordered_and_points_at_real_characters(text: str) -> None
     assert all(0 <= o < len(text) for o in f.origin)
     assert all(a <= b for a, b in zip(f.origin, f.origin[1:], strict=False))
     assert fold(text).text == fold(fold(text).text).text  # folding is idempotent
+
+
+def test_quote_without_searchable_words_is_still_found_exactly(tmp_path) -> None:
+    """A line of symbols has no BM25 postings: its candidates come from the dense index (found by hypothesis)."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "notes.txt").write_text("The harbour inspection was completed in 2023.\n\nA. • ◼ • •.\n\nThe ferry left.\n")
+    assistant = Assistant(tmp_path / "index")
+    assistant.build(docs)
+    citation = assistant.cite("A. • ◼ • •.")  # "a" is a stop word: no token to search
+    assert citation.verdict == "exact"
+    match = citation.matches[0]
+    assert match.doc == "notes.txt" and match.text.startswith("A. • ◼ • •")
