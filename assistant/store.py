@@ -290,8 +290,8 @@ def _load_build(root: Path, name: str | None, verify: bool) -> IndexStore:
             raise ValueError("not a JSON object")
     except (OSError, ValueError) as exc:
         raise IndexUnavailable(f"index manifest in {folder} is unreadable ({exc}); {REBUILD}") from exc
-    _check_manifest(folder, raw, manifest, verify)
-    try:
+    try:  # every read below, the checksums included, may meet a folder another build has just removed: retried
+        _check_manifest(folder, raw, manifest, verify)
         docs = [DocRecord.from_json(d) for d in json.loads((folder / "docs.json").read_text())]
         with np.load(folder / "units.npz") as z:
             arrays = {k: z[k] for k in ARRAY_NAMES}
@@ -306,9 +306,9 @@ def _load_build(root: Path, name: str | None, verify: bool) -> IndexStore:
             sent_bm25=Bm25Index.load(folder / "bm25_sentences"),
             chunk_bm25=Bm25Index.load(folder / "bm25_chunks"),
         )
+        _check_consistent(store)  # reads the .npy headers: inside the try, so a folder removed meanwhile is retried
     except (OSError, ValueError, KeyError, TypeError, IndexError, RuntimeError) as exc:
         raise IndexUnavailable(f"index in {folder} cannot be read ({exc}); {REBUILD}") from exc
-    _check_consistent(store)
     return store
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import traceback
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -96,7 +97,7 @@ def test_questions_during_uploads_only_ever_see_a_complete_index(tmp_path: Path)
                 answer = shown(assistant.ask(QUESTIONS[i % len(QUESTIONS)]))
             except BaseException as exc:  # noqa: BLE001 - any error is a failure of this test
                 with lock:
-                    errors.append(exc)
+                    errors.append("".join(traceback.format_exception(exc)))  # where it failed, in the report
                 return
             with lock:
                 seen[answer] += 1
@@ -129,7 +130,7 @@ def test_questions_during_uploads_only_ever_see_a_complete_index(tmp_path: Path)
         stop.set()
         for t in readers:
             t.join(timeout=120)
-    assert errors == []
+    assert errors == [], "\n".join(errors)
     total = sum(seen.values())
     print(f"asked during uploads: {total} answers, {len(seen)} distinct, {len(references)} reference answers")
     assert total >= 40
