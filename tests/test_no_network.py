@@ -42,15 +42,20 @@ print(json.dumps({"codes": codes, "attempts": attempts}))
 '''
 
 
-def test_model_load_index_ask_and_cite_open_no_connection(tmp_path: Path) -> None:
+def run_guarded(tmp_path: Path, **env_extra: str) -> tuple[dict, dict, dict, dict]:
+    """Index, ask and cite in a fresh process whose socket connections all fail; its four JSON results."""
     docs = write_corpus(tmp_path / "docs", TINY_FILES)
     env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
-    env["PYTHONPATH"] = str(REPO_ROOT)
+    env.update(PYTHONPATH=str(REPO_ROOT), **env_extra)
     run = subprocess.run([sys.executable, "-c", GUARDED, str(docs), str(tmp_path / "index")],
                          capture_output=True, text=True, cwd=REPO_ROOT, env=env, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
-    lines = run.stdout.strip().splitlines()
-    index_report, answer, citation, guard = (json.loads(line) for line in lines[-4:])
+    index_report, answer, citation, guard = (json.loads(line) for line in run.stdout.strip().splitlines()[-4:])
+    return index_report, answer, citation, guard
+
+
+def test_model_load_index_ask_and_cite_open_no_connection(tmp_path: Path) -> None:
+    index_report, answer, citation, guard = run_guarded(tmp_path)
     assert guard == {"codes": [0, 0, 0], "attempts": []}
     assert index_report["n_documents"] == 3 and index_report["embedded"] > 0
     assert answer["answered"] and "Agnes Pollard" in answer["quotes"][0]["text"]

@@ -6,16 +6,12 @@ session, and every backend embeds the same few texts. Nothing here is timed: spe
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO_ROOT, TINY_FILES, write_corpus
-from test_no_network import GUARDED
+from conftest import TINY_FILES, write_corpus
+from test_no_network import run_guarded
 
 from assistant import onnx_embedding
 from assistant.api import Assistant
@@ -107,14 +103,7 @@ def test_backend_is_in_the_manifest_and_a_change_rebuilds_cleanly(tmp_path: Path
 
 def test_export_index_ask_and_cite_open_no_connection(tmp_path: Path) -> None:
     """A fresh index with an ONNX backend: the export itself (torch.onnx, quantisation) opens no connection."""
-    docs = write_corpus(tmp_path / "docs", TINY_FILES)
-    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
-    env.update(PYTHONPATH=str(REPO_ROOT), ASSISTANT_BACKEND="onnx-int8")
-    run = subprocess.run([sys.executable, "-c", GUARDED, str(docs), str(tmp_path / "index")],
-                         capture_output=True, text=True, cwd=REPO_ROOT, env=env, timeout=600)
-    assert run.returncode == 0, run.stderr[-3000:]
-    lines = run.stdout.strip().splitlines()
-    index_report, answer, citation, guard = (json.loads(line) for line in lines[-4:])
+    index_report, answer, citation, guard = run_guarded(tmp_path, ASSISTANT_BACKEND="onnx-int8")
     assert guard == {"codes": [0, 0, 0], "attempts": []}
     assert index_report["n_documents"] == 3 and index_report["embedded"] > 0
     assert answer["answered"] and "Agnes Pollard" in answer["quotes"][0]["text"]
