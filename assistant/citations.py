@@ -254,15 +254,16 @@ class Citer:
     def _dense_candidates(self, text: str) -> np.ndarray:
         if self.embedder is None or not self.store.n_sentences:
             return np.zeros(0, dtype=np.int64)
-        vector = self.embedder.encode([text])[0]
+        return self._dense_ids(self.embedder.encode([text])[0])
+
+    def _dense_ids(self, vector: np.ndarray) -> np.ndarray:
         _, dense = self.store.sent_faiss.search(vector[None, :].astype(np.float32), _ALIGN_CANDIDATES)
         return dense[0][dense[0] >= 0]
 
     def _find_near(self, text: str, q: str, top: np.ndarray, vector: np.ndarray | None) -> Citation:
         ids = [int(i) for i in top[:_ALIGN_CANDIDATES]]
         if vector is not None:
-            _, dense = self.store.sent_faiss.search(vector[None, :].astype(np.float32), _ALIGN_CANDIDATES)
-            ids += [int(i) for i in dense[0] if i >= 0]
+            ids += [int(i) for i in self._dense_ids(vector)]
         aligned = self._align(text, q, ids)
         floor = SHORT_NEAR_THRESHOLD if len(q.split()) < SHORT_WORDS else NEAR_THRESHOLD
         short = len(q.split()) < SHORT_WORDS
