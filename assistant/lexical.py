@@ -147,6 +147,19 @@ class Bm25Index:
         np.add.at(values, inverse, data.astype(np.float32, copy=False))
         return SparseScores(ids.astype(np.int64), values)
 
+    def holds(self, tokens: list[str], ids: np.ndarray) -> np.ndarray:
+        """``out[i, j]``: whether unit ``ids[i]`` holds ``tokens[j]``, read from that token's postings (the
+        tokens the index was built from), so no unit's text is tokenised again."""
+        out = np.zeros((len(ids), len(tokens)), dtype=bool)
+        if self._bm25 is None:
+            return out
+        m = self._bm25.scores
+        for j, t in enumerate(tokens):
+            if t and t in self._vocab:
+                c = self._bm25.vocab_dict[t]
+                out[:, j] = np.isin(ids, m["indices"][m["indptr"][c] : m["indptr"][c + 1]])
+        return out
+
     def postings(self, query_tokens: list[str]) -> int:
         """How many postings ``search`` reads for these tokens (the work a query does here)."""
         known = [t for t in query_tokens if t in self._vocab and t]

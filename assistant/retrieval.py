@@ -153,44 +153,65 @@ class Searcher:
 
     def _features(self, query: Query, cand: np.ndarray, idf: dict[str, float], sent_bm25: SparseScores,
                   chunk_bm25: SparseScores, max_sb: float, max_cb: float) -> np.ndarray:
+        """Feature rows for ``cand``, vectorised: which question tokens a sentence holds comes from the BM25
+        postings of those tokens (the index tokenised every sentence when it was built), so no candidate text
+        is tokenised per question."""
         s = self.store
         q = query.vector.astype(np.float32)
-        # the first and last chunk holding each candidate (chunks are in sentence order); the needles take the
-        # array's dtype, else numpy would cast (copy) the whole array for every question
-        needles = cand.astype(s.chunk_last.dtype)
-        lo = np.searchsorted(s.chunk_last, needles, side="left")
-        hi = np.searchsorted(s.chunk_first, needles, side="right") - 1
-        sent_lex = sent_bm25.at(cand)
-        boilerplate = s.sent_boilerplate[cand]
-        total_idf = sum(idf.values()) or 1.0
         n = s.n_sentences
-        sent_dense = s.sent_vectors[cand] @ q
+        total_idf = sum(idf.values()) or 1.0
+        tokens = list(idf)
+        weights = np.array([idf[t] for t in tokens], dtype=np.float64)
         prev_ids = np.clip(cand - 1, 0, n - 1)
         next_ids = np.clip(cand + 1, 0, n - 1)
-        same_prev = s.sent_doc[prev_ids] == s.sent_doc[cand]
-        same_next = s.sent_doc[next_ids] == s.sent_doc[cand]
-        neighbour = np.maximum(
-            np.where(same_prev & (prev_ids != cand), s.sent_vectors[prev_ids] @ q, 0.0),
-            np.where(same_next & (next_ids != cand), s.sent_vectors[next_ids] @ q, 0.0),
-        )
+        same_prev = (s.sent_doc[prev_ids] == s.sent_doc[cand]) & (prev_ids != cand)
+        same_next = (s.sent_doc[next_ids] == s.sent_doc[cand]) & (next_ids != cand)
+
+        # which question tokens each candidate, and the sentence before it, holds
+        holds = s.sent_bm25.holds(tokens, np.concatenate([cand, prev_ids]))
+        own, prev = holds[: len(cand)], holds[len(cand):] & same_prev[:, None]
+        cand_docs = s.sent_doc[cand].astype(np.int64)
+        doc_rows = {int(d): np.array([t in self._doc_tokens[int(d)] for t in tokens], dtype=bool)
+                    for d in np.unique(cand_docs)}
+        in_doc = np.array([doc_rows[int(d)] for d in cand_docs], dtype=bool).reshape(len(cand), len(tokens))
+
+        sent_dense = s.sent_vectors[cand] @ q
+        neighbour = np.maximum(np.where(same_prev, s.sent_vectors[prev_ids] @ q, 0.0),
+                               np.where(same_next, s.sent_vectors[next_ids] @ q, 0.0))
+        chunk_dense, chunk_lex = self._chunk_features(cand, q, chunk_bm25)
         rows = np.zeros((len(cand), len(FEATURES)), dtype=np.float32)
-        for r, i in enumerate(cand):
-            chunks = np.arange(lo[r], hi[r] + 1)
-            chunk_dense = float((s.chunk_vectors[chunks] @ q).max()) if len(chunks) else 0.0
-            chunk_lex = float(chunk_bm25.at(chunks).max()) / (max_cb or 1.0) if len(chunks) else 0.0
-            text = s.sentence_text(int(i))
-            own = set(tokenize(text))
-            ctx = set(own)
-            if same_prev[r] and prev_ids[r] != i:
-                ctx.update(tokenize(s.sentence_text(int(prev_ids[r]))))
-            doc_toks = self._doc_tokens[int(s.sent_doc[i])]
-            ctx |= doc_toks
-            cover = sum(w for t, w in idf.items() if t in own) / total_idf
-            cover_ctx = sum(w for t, w in idf.items() if t in ctx) / total_idf
-            doc_match = sum(w for t, w in idf.items() if t in doc_toks) / total_idf
-            has_type = 1.0 if query.kind and answer_spans(text, query.kind, query.text) else 0.0
-            rows[r] = (
-                sent_dense[r], chunk_dense, neighbour[r], sent_lex[r] / (max_sb or 1.0), chunk_lex,
-                cover, cover_ctx, doc_match, has_type, boilerplate[r],
-            )
+        rows[:, 0] = sent_dense
+        rows[:, 1] = chunk_dense
+        rows[:, 2] = neighbour
+        rows[:, 3] = sent_bm25.at(cand) / (max_sb or 1.0)
+        rows[:, 4] = chunk_lex / (max_cb or 1.0)
+        rows[:, 5] = own @ weights / total_idf
+        rows[:, 6] = (own | prev | in_doc) @ weights / total_idf
+        rows[:, 7] = in_doc @ weights / total_idf
+        if query.kind:
+            rows[:, 8] = [1.0 if answer_spans(s.sentence_text(int(i)), query.kind, query.text) else 0.0
+                          for i in cand]
+        rows[:, 9] = s.sent_boilerplate[cand]
         return rows
+
+    def _chunk_features(self, cand: np.ndarray, q: np.ndarray, chunk_bm25: SparseScores,
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        """Best dense and BM25 score over the chunks holding each candidate (chunks are in sentence order, so
+        they are one id range per sentence, found by binary search); 0 for a sentence in no chunk."""
+        s = self.store
+        needles = cand.astype(s.chunk_last.dtype)  # same dtype: numpy would otherwise cast the whole array
+        lo = np.searchsorted(s.chunk_last, needles, side="left").astype(np.int64)
+        hi = np.searchsorted(s.chunk_first, needles, side="right").astype(np.int64) - 1
+        counts = np.maximum(hi - lo + 1, 0)
+        dense = np.zeros(len(cand), np.float32)
+        lex = np.zeros(len(cand), np.float32)
+        has = counts > 0
+        if not has.any():
+            return dense, lex
+        starts = np.cumsum(counts) - counts
+        flat = np.repeat(lo - starts, counts) + np.arange(int(counts.sum()))
+        chunks, inverse = np.unique(flat, return_inverse=True)
+        offsets = starts[has]
+        dense[has] = np.maximum.reduceat((s.chunk_vectors[chunks] @ q)[inverse], offsets)
+        lex[has] = np.maximum.reduceat(chunk_bm25.at(chunks)[inverse], offsets)
+        return dense, lex

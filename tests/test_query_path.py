@@ -166,3 +166,15 @@ def test_boilerplate_is_flagged_when_the_index_is_built(make_corpus, tmp_path: P
         flags = z["sent_boilerplate"]
     flagged = {store.sentence_text(i) for i in np.flatnonzero(flags)}
     assert flagged == {line}
+
+
+def test_token_membership_from_postings_matches_tokenising_each_sentence(bundled_assistant: Assistant) -> None:
+    """The cover features read which question tokens a sentence holds from the BM25 postings instead of
+    tokenising candidate text per question; on the real corpus the two agree for every sentence."""
+    store = bundled_assistant.store
+    tokens = tokenize("Who led the inspection of children's services in Bradford in 2018, and what grade?")
+    ids = np.arange(store.n_sentences)
+    held = store.sent_bm25.holds(tokens, ids)
+    expected = np.array([[t in set(tokenize(store.sentence_text(int(i)))) for t in tokens] for i in ids])
+    assert held.any(), "the question's words occur in the corpus"
+    assert np.array_equal(held, expected)
