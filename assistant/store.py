@@ -33,7 +33,7 @@ from pathlib import Path
 import faiss  # noqa: F401  (test_crash_safety.py wraps store.faiss.write_index to stop a build between writes)
 import numpy as np
 
-from .config import FORMAT_VERSION
+from .config import EXPORT_VERSION, FORMAT_VERSION
 from .documents import LOADER_VERSION, file_sha256
 from .lexical import Bm25Index
 from .text import SPLITTER_VERSION
@@ -78,7 +78,8 @@ class ModelUnavailable(IndexUnavailable):
 
 def versions() -> dict[str, int]:
     """Versions of everything that shapes stored units; an index built under others is refused and rebuilt."""
-    return {"format_version": FORMAT_VERSION, "loader_version": LOADER_VERSION, "splitter_version": SPLITTER_VERSION}
+    return {"format_version": FORMAT_VERSION, "loader_version": LOADER_VERSION, "splitter_version": SPLITTER_VERSION,
+            "export_version": EXPORT_VERSION}
 
 
 @contextmanager

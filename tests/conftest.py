@@ -7,7 +7,10 @@ handful of distinct sentences, which build in a second or two with the real mode
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -19,6 +22,12 @@ from assistant.api import Assistant
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = REPO_ROOT / "documents"
 KEEP_INDEX_ENV = "ASSISTANT_TEST_INDEX"
+
+# The ONNX export's machine-wide cache (embedding.default_cache_dir) is this session's own: tests neither read
+# an export an earlier run left in the user's home nor leave one there, and the session's first build exports.
+_CACHE_HOME = tempfile.mkdtemp(prefix="assistant-test-cache-")
+os.environ["XDG_CACHE_HOME"] = _CACHE_HOME
+atexit.register(shutil.rmtree, _CACHE_HOME, True)
 
 # Distinct topics, so a question about one file can only be answered from that file.
 TINY_FILES: dict[str, str] = {

@@ -1,6 +1,6 @@
 """ONNX Runtime backends: the same vectors as torch, one export per index reused, recorded in the manifest.
 
-Real model, no mocks: the bundled MiniLM is exported (torch.onnx, dynamo) into a temporary cache once per
+Real model, no mocks: the bundled MiniLM is exported (torch.onnx, TorchScript exporter) into a temporary cache once per
 session, and every backend embeds the same few texts. Nothing here is timed: speed is bench/bench_embedding.py's.
 """
 
@@ -60,6 +60,61 @@ def test_onnx_tokens_and_dimension_match_torch(cache: Path) -> None:
     torch_e, onnx_e = Embedder(DEFAULT_MODEL, "torch"), Embedder(DEFAULT_MODEL, "onnx-int8", cache)
     assert (onnx_e.dimension, onnx_e.max_tokens) == (torch_e.dimension, torch_e.max_tokens) == (384, 256)
     assert onnx_e.count_tokens(TEXTS) == torch_e.count_tokens(TEXTS)
+
+
+def test_tokenizer_feeds_the_model_what_transformers_would(cache: Path) -> None:
+    """The ONNX backends tokenize with tokenizer.json directly; rows, padding, truncation at 256 tokens, accents
+    and empty texts come out exactly as transformers' tokenizer makes them for sentence-transformers."""
+    from transformers import AutoTokenizer
+
+    path = resolve_model_path(DEFAULT_MODEL)
+    ours = onnx_embedding.Tokenizer(path, 256)
+    theirs = AutoTokenizer.from_pretrained(path, local_files_only=True)
+    texts = [*TEXTS, "", "Ça coûte 5 € — “naïve” café", "word " * 400, "x" * 3000]
+    for batch in (texts[:3], texts[3:], texts):
+        mine = ours.batch(batch)
+        ref = theirs(batch, padding=True, truncation="longest_first", max_length=256, return_tensors="np")
+        assert set(mine) == set(ref)
+        for name, values in mine.items():
+            assert values.dtype == np.int64 and np.array_equal(values, ref[name]), name
+    assert mine["input_ids"].shape[1] == 256
+    assert ours.count(texts) == [len(ids) for ids in theirs(texts, add_special_tokens=False)["input_ids"]]
+
+
+def test_loading_an_export_and_asking_does_not_import_torch(cache: Path) -> None:
+    """Once exported, an ONNX backend needs neither torch nor transformers (a second of every start)."""
+    import subprocess
+    import sys
+
+    Embedder(DEFAULT_MODEL, "onnx-int8", cache).encode(TEXTS[:1])  # the export exists
+    code = ("import sys; from pathlib import Path; from assistant.embedding import Embedder; "
+            "v = Embedder(backend='onnx-int8', cache_dir=Path(sys.argv[1])).encode_query('Who keeps the logbook?'); "
+            "assert v.shape == (384,); print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code, str(cache)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_a_second_index_links_the_machine_export_instead_of_exporting(tmp_path: Path, cache: Path) -> None:
+    """The export is made once per machine: a new index gets a link to the shared copy, without torch."""
+    import subprocess
+    import sys
+
+    from assistant.embedding import default_cache_dir
+
+    Embedder(DEFAULT_MODEL, "onnx-int8", cache).encode(TEXTS[:1])
+    shared = onnx_embedding.export_path(default_cache_dir(), DEFAULT_MODEL, resolve_model_path(DEFAULT_MODEL),
+                                        "onnx-int8")
+    assert shared.is_file()
+    write_corpus(tmp_path / "docs", TINY_FILES)
+    code = ("import sys; from pathlib import Path; from assistant.index import build_index; "
+            "r = build_index(Path(sys.argv[1]), Path(sys.argv[2])); assert r.embedded > 0; "
+            "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "docs"), str(tmp_path / "index")],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
+    copy = onnx_embedding.export_path(index_cache_dir(tmp_path / "index"), DEFAULT_MODEL,
+                                      resolve_model_path(DEFAULT_MODEL), "onnx-int8")
+    assert copy.read_bytes() == shared.read_bytes()
 
 
 def test_export_is_cached_and_reused(cache: Path, torch_vectors: np.ndarray) -> None:
