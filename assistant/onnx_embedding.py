@@ -278,6 +278,7 @@ class OnnxEncoder:
             raise ValueError("the ONNX backends support mean-pooling models only; use backend 'torch'")
         self.tokenizer = Tokenizer(model_path, _read_json(root / "sentence_bert_config.json").get("max_seq_length"))
         self.max_seq_length = self.tokenizer.max_length
+        self.model_file = onnx_file
         options = ort.SessionOptions()
         options.log_severity_level = 3  # errors only: no warnings on stderr at every start
         self.session: onnxruntime.InferenceSession = ort.InferenceSession(

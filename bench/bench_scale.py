@@ -17,7 +17,7 @@ repository (~/.cache/bradford-assistant-bench/scale/store-<size>):
 
 Questions are real (SQuAD dev questions; SciFact claims for the SciFact store); quotes for the citation lookup
 are verbatim sentences of the store (10-40 words). "RSS" is the growth of the process's resident memory while
-the index loads (model already loaded). The machine has 2 cores shared with other work: timings are loaded.
+the index loads (model already loaded). The load average at the start is recorded with the results.
 A cProfile of the asks after the embedding (by own time) is printed and saved for every size.
 Writes bench/results/scale.json.
 """
@@ -332,6 +332,7 @@ def print_table(rows: list[dict]) -> None:
 
 
 def main() -> None:
+    load_at_start = Path("/proc/loadavg").read_text().split()[0]
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     ap.add_argument("--questions", type=int, default=60)
@@ -348,7 +349,8 @@ def main() -> None:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({
         "bench": "bench_scale.py", "commit": git_commit(), "date": time.strftime("%Y-%m-%d %H:%M"),
-        "machine": "2 CPU cores shared with other jobs (timings are loaded), no GPU; torch embedding backend",
+        "machine": f"2 CPU cores, no GPU; {IndexSettings().backend} embedding backend; load average at start "
+                   f"{load_at_start}",
         "targets": TARGETS, "settings": asdict(IndexSettings()), "results": rows,
         **({} if max(args.sizes) >= 1_000_000 else {"not_run": {"1000000": NOT_RUN_1M}}),
     }, indent=1))
