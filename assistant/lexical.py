@@ -109,6 +109,22 @@ class SparseScores:
         return SparseScores(self.ids[keep], self.values[keep])
 
 
+def _postings_sorted(matrix: dict) -> bool:
+    """Whether every token's postings list holds ascending unit ids (bm25s writes them so; checked once per load,
+    one pass over the postings, so ``holds`` may binary-search them)."""
+    indices, indptr = matrix["indices"], matrix["indptr"]
+    starts = np.asarray(indptr[1:-1], dtype=np.int64)  # where a new token's list begins (it may start lower)
+    block = 1 << 20  # in slices: no temporary the size of all postings (45M at 1M chunks)
+    for lo in range(0, max(len(indices) - 1, 0), block):
+        hi = min(lo + block, len(indices) - 1)
+        rising = np.diff(np.asarray(indices[lo : hi + 1], dtype=np.int64)) > 0
+        new_list = starts[(starts > lo) & (starts <= hi)] - 1 - lo
+        rising[new_list] = True
+        if not rising.all():
+            return False
+    return True
+
+
 class Bm25Index:
     """BM25 over pre-tokenised units (bm25s keeps a sparse score matrix: one column of postings per token)."""
 
@@ -116,6 +132,7 @@ class Bm25Index:
         self._bm25 = retriever  # None when no unit has a single token (bm25s cannot index an empty vocabulary)
         self._vocab = set(retriever.vocab_dict) if retriever is not None else set()
         self._size = size
+        self._sorted = retriever is not None and _postings_sorted(retriever.scores)
 
     @classmethod
     def build(cls, token_lists: list[list[str]]) -> Bm25Index:
@@ -151,13 +168,19 @@ class Bm25Index:
         """``out[i, j]``: whether unit ``ids[i]`` holds ``tokens[j]``, read from that token's postings (the
         tokens the index was built from), so no unit's text is tokenised again."""
         out = np.zeros((len(ids), len(tokens)), dtype=bool)
-        if self._bm25 is None:
+        if self._bm25 is None or not len(ids):
             return out
         m = self._bm25.scores
+        ids = np.asarray(ids, dtype=m["indices"].dtype)
         for j, t in enumerate(tokens):
             if t and t in self._vocab:
                 c = self._bm25.vocab_dict[t]
-                out[:, j] = np.isin(ids, m["indices"][m["indptr"][c] : m["indptr"][c + 1]])
+                postings = m["indices"][m["indptr"][c] : m["indptr"][c + 1]]
+                if self._sorted:  # binary search: cost grows with the candidates, not with the postings
+                    pos = np.minimum(np.searchsorted(postings, ids), len(postings) - 1)
+                    out[:, j] = postings[pos] == ids
+                else:
+                    out[:, j] = np.isin(ids, postings)
         return out
 
     def postings(self, query_tokens: list[str]) -> int:

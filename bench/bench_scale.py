@@ -1,10 +1,11 @@
 """Ask and citation latency against corpus size, next to one raw query embedding measured in the same run.
 
-    .venv/bin/python bench/bench_scale.py [--sizes 1000 10000 100000] [--questions 60] [--quotes 40]
+    .venv/bin/python bench/bench_scale.py [--sizes 1000 10000 100000 1000000] [--questions 60] [--quotes 40]
 
-Every size is a store in the product's on-disk format, loaded with the product's load path (``Assistant``) and
-timed through ``Assistant.ask`` / ``Assistant.cite`` with the model warm. Stores are cached outside the
-repository (~/.cache/bradford-assistant-bench/scale/store-<size>):
+Every size is a store in the product's on-disk format, loaded with the product's load path (``Assistant``) and timed
+through ``Assistant.ask`` / ``Assistant.cite`` with the model warm. Beside each ask, one raw query embedding with
+the store's backend and one with torch (the issue's yardstick, "one raw MiniLM query embedding") are timed. Stores
+are cached outside the repository (~/.cache/bradford-assistant-bench/scale/store-<size>):
 
 * 1k chunks: real. The first SQuAD dev paragraphs of the bench cache's SQuAD index (bench/bench_squad.py),
   their real vectors; units re-numbered and BM25 rebuilt for the subset.
@@ -44,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.api import Assistant, check_question  # noqa: E402
 from assistant.config import IndexSettings  # noqa: E402
+from assistant.embedding import Embedder  # noqa: E402
 from assistant.index import chunk_embedding_text, fold_space  # noqa: E402
 from assistant.lexical import Bm25Index, tokenize  # noqa: E402
 from assistant.retrieval import boilerplate_flags  # noqa: E402
@@ -56,12 +58,7 @@ OUT = ROOT / "bench" / "results" / "scale.json"
 SEED = 20261122
 SENTS_PER_DOC = 24  # synthetic documents: one page of this many sentences (~8 chunks)
 TARGETS = {"ask_ratio_10k": 1.5, "ask_p50_ms_1m": 60.0, "cite_p50_ms_10k": 50.0}
-NOT_RUN_1M = (
-    "1M chunks (~3M sentences with these documents) was not run: building it here means ~3M x 1.5 KB of float32 "
-    "sentence vectors, an IVF-PQ index over them (k-means of ~8k lists) and an HNSW graph over 1M chunk vectors "
-    "on 2 shared cores; the 100k store alone took ~14 min to build (6 min text, vectors and BM25, 8 min HNSW), "
-    "so 1M would take well over an hour, more than this run's budget."
-)
+NOT_RUN_1M = "not asked for in this run (--sizes); the 1M store takes ~10 min to build here, once, then is cached"
 
 
 @dataclass(frozen=True)
@@ -278,11 +275,16 @@ def measure(size: int, n_questions: int, n_quotes: int) -> dict:
     qs = questions(source, n_questions)
     for q in qs[:5]:
         assistant.ask(q)
-    embed_ms, ask_ms, parts = [], [], {"embed": [], "search": [], "extract": []}
-    for q in qs:  # interleaved, so both see the same machine load
+    torch = Embedder(IndexSettings().model, "torch")  # the issue's yardstick: one raw MiniLM (torch) embedding
+    torch.encode_query("warm up")
+    embed_ms, torch_ms, ask_ms, parts = [], [], [], {"embed": [], "search": [], "extract": []}
+    for q in qs:  # interleaved, so all see the same machine load
         t0 = time.perf_counter()
         snap.embedder.encode_query(q)
         embed_ms.append((time.perf_counter() - t0) * 1e3)
+        t0 = time.perf_counter()
+        torch.encode_query(q)
+        torch_ms.append((time.perf_counter() - t0) * 1e3)
         t0 = time.perf_counter()
         answer = assistant.ask(q)
         ask_ms.append((time.perf_counter() - t0) * 1e3)
@@ -301,11 +303,13 @@ def measure(size: int, n_questions: int, n_quotes: int) -> dict:
         "ask_p95_ms": round(pct(ask_ms, 0.95), 2),
         "ask_parts_p50_ms": {k: round(pct(v, 0.5), 2) for k, v in parts.items()},
         "ratio_ask_to_embed": round(pct(ask_ms, 0.5) / pct(embed_ms, 0.5), 2),
+        "torch_embed_p50_ms": round(pct(torch_ms, 0.5), 2),
+        "ratio_ask_to_torch_embed": round(pct(ask_ms, 0.5) / pct(torch_ms, 0.5), 2),
         "cite_p50_ms": round(pct(cite_ms, 0.5), 2), "cite_p95_ms": round(pct(cite_ms, 0.95), 2),
         "cite_exact_share": round(verdicts.count("exact") / len(verdicts), 3),
         "n_questions": len(qs), "n_quotes": len(cite_ms),
     }
-    missed = (size == 10_000 and (row["ratio_ask_to_embed"] > TARGETS["ask_ratio_10k"]
+    missed = (size == 10_000 and (row["ratio_ask_to_torch_embed"] > TARGETS["ask_ratio_10k"]
                                   or row["cite_p50_ms"] > TARGETS["cite_p50_ms_10k"])
               or size >= 1_000_000 and row["ask_p50_ms"] > TARGETS["ask_p50_ms_1m"])
     row["targets_missed"] = bool(missed)
@@ -322,19 +326,20 @@ def git_commit() -> str:
 
 def print_table(rows: list[dict]) -> None:
     head = (f"{'chunks':>9} {'sents':>9} {'data':>9} {'ask p50':>8} {'ask p95':>8} {'embed':>6} {'ratio':>6} "
-            f"{'cite p50':>8} {'RSS MB':>7}  ask parts p50 (embed/search/extract)")
+            f"{'torch':>6} {'ratio':>6} {'cite p50':>8} {'RSS MB':>7}  ask parts p50 (embed/search/extract)")
     print(head)
     for r in rows:
         p = r["ask_parts_p50_ms"]
         print(f"{r['chunks']:>9,} {r['sentences']:>9,} {r['data']:>9} {r['ask_p50_ms']:>8.1f} {r['ask_p95_ms']:>8.1f} "
-              f"{r['embed_p50_ms']:>6.1f} {r['ratio_ask_to_embed']:>6.2f} {r['cite_p50_ms']:>8.1f} "
+              f"{r['embed_p50_ms']:>6.1f} {r['ratio_ask_to_embed']:>6.2f} {r['torch_embed_p50_ms']:>6.1f} "
+              f"{r['ratio_ask_to_torch_embed']:>6.2f} {r['cite_p50_ms']:>8.1f} "
               f"{r['index_rss_mb']:>7.0f}  {p['embed']:.1f}/{p['search']:.1f}/{p['extract']:.1f}")
 
 
 def main() -> None:
     load_at_start = Path("/proc/loadavg").read_text().split()[0]
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000, 1_000_000])
     ap.add_argument("--questions", type=int, default=60)
     ap.add_argument("--quotes", type=int, default=40)
     args = ap.parse_args()

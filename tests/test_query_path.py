@@ -174,7 +174,22 @@ def test_token_membership_from_postings_matches_tokenising_each_sentence(bundled
     store = bundled_assistant.store
     tokens = tokenize("Who led the inspection of children's services in Bradford in 2018, and what grade?")
     ids = np.arange(store.n_sentences)
-    held = store.sent_bm25.holds(tokens, ids)
     expected = np.array([[t in set(tokenize(store.sentence_text(int(i)))) for t in tokens] for i in ids])
-    assert held.any(), "the question's words occur in the corpus"
-    assert np.array_equal(held, expected)
+    assert expected.any(), "the question's words occur in the corpus"
+    assert store.sent_bm25._sorted, "bm25s stores each token's postings in ascending order"
+    assert np.array_equal(store.sent_bm25.holds(tokens, ids), expected)  # binary search in the postings
+    scan = Bm25Index(store.sent_bm25._bm25)
+    scan._sorted = False  # the fallback for postings in another order: a membership test over each list
+    assert np.array_equal(scan.holds(tokens, ids[::-1]), expected[::-1])
+
+
+@pytest.mark.parametrize(("indices", "indptr", "ascending"), [
+    ([0, 5, 9, 1, 2, 0, 7], [0, 3, 5, 7], True),  # each list rises; a new list may start lower
+    ([0, 5, 4, 1, 2, 0, 7], [0, 3, 5, 7], False),  # 5 then 4 inside the first list
+    ([0, 5, 9, 1, 1, 0, 7], [0, 3, 5, 7], False),  # a repeated id
+    ([3], [0, 1], True),
+])
+def test_postings_order_check(indices: list[int], indptr: list[int], ascending: bool) -> None:
+    from assistant.lexical import _postings_sorted
+
+    assert _postings_sorted({"indices": np.array(indices), "indptr": np.array(indptr)}) is ascending
