@@ -23,6 +23,7 @@ import numpy as np
 import Stemmer
 
 _EMPTY = "empty.json"  # marks the index of a corpus without a single token
+_ORDER = "postings_order.json"  # whether every postings list ascends (checked when the index is built)
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 STOP_WORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below between
@@ -128,11 +129,13 @@ def _postings_sorted(matrix: dict) -> bool:
 class Bm25Index:
     """BM25 over pre-tokenised units (bm25s keeps a sparse score matrix: one column of postings per token)."""
 
-    def __init__(self, retriever: bm25s.BM25 | None, size: int = 0) -> None:
+    def __init__(self, retriever: bm25s.BM25 | None, size: int = 0, ascending: bool | None = None) -> None:
         self._bm25 = retriever  # None when no unit has a single token (bm25s cannot index an empty vocabulary)
         self._vocab = set(retriever.vocab_dict) if retriever is not None else set()
         self._size = size
-        self._sorted = retriever is not None and _postings_sorted(retriever.scores)
+        if ascending is None:  # a new index, or one saved without the flag: one pass over the postings
+            ascending = retriever is not None and _postings_sorted(retriever.scores)
+        self._sorted = ascending
 
     @classmethod
     def build(cls, token_lists: list[list[str]]) -> Bm25Index:
@@ -213,9 +216,14 @@ class Bm25Index:
             (path / _EMPTY).write_text(json.dumps({"size": self._size}))
         else:
             self._bm25.save(str(path))
+            (path / _ORDER).write_text(json.dumps({"ascending": self._sorted}))
 
     @classmethod
     def load(cls, path: Path) -> Bm25Index:
+        """The postings are memory-mapped, not read into RAM: a question reads only its tokens' lists (at 1M
+        chunks the two BM25 indexes are ~0.8 GB on disk). A build folder is never changed once written, and a
+        removed one stays readable through an open mapping, so a mapping is as safe here as a copy."""
         if (path / _EMPTY).is_file():
             return cls(None, int(json.loads((path / _EMPTY).read_text())["size"]))
-        return cls(bm25s.BM25.load(str(path), mmap=False))
+        order = json.loads((path / _ORDER).read_text()) if (path / _ORDER).is_file() else {}
+        return cls(bm25s.BM25.load(str(path), mmap=True), ascending=order.get("ascending"))
