@@ -36,7 +36,7 @@ class Folded:
     """Folded text and, for each of its characters, the offset of the original character it came from."""
 
     text: str
-    origin: np.ndarray  # int64, len(text)
+    origin: np.ndarray  # int32 (int64 beyond 2**31 characters), len(text)
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original ``[start, end)`` covering folded ``[start, end)`` (end > start)."""
@@ -82,7 +82,7 @@ def fold(text: str) -> Folded:
         reps = np.where(codes == 1, 3, 1)
         origin = np.repeat(origin, reps)
         folded = folded.replace("\x01", "...")
-    return Folded(folded, origin.astype(np.int64))
+    return Folded(folded, origin.astype(np.int32 if len(text) < 2**31 else np.int64))
 
 
 def fold_quote(text: str) -> str:

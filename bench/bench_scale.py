@@ -294,6 +294,39 @@ def recall_at_10(store, query_vectors: list[np.ndarray]) -> dict[str, dict[str, 
     return out
 
 
+_RSS_CHILD = """
+import json, sys
+from pathlib import Path
+from assistant.api import Assistant
+
+def status():
+    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+    return {k: int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "RssAnon", "RssFile")}
+
+assistant = Assistant(Path(sys.argv[1]))
+before = status()
+store = assistant.store
+assistant.warm_up()
+for q in json.loads(sys.argv[2]):
+    assistant.ask(q)
+for quote in json.loads(sys.argv[3]):
+    assistant.cite(quote)
+after = status()
+print(json.dumps({k: round(after[k] - before[k], 1) for k in after}))
+"""
+
+
+def index_memory(root: Path, qs: list[str], quotes_: list[str]) -> dict[str, float]:
+    """Memory the index takes in a fresh process: resident growth (MB) from just before the store loads to after
+    it loaded, warmed up for citations and answered the questions and lookups (the model is loaded lazily
+    by the first question, so its ~60 MB are included); anonymous vs file-backed (memory-mapped BM25 postings
+    and float32 rows, as touched)."""
+    out = subprocess.run([sys.executable, "-c", _RSS_CHILD, str(root), json.dumps(qs), json.dumps(quotes_)],
+                         capture_output=True, text=True, check=True, cwd=ROOT)
+    grown = json.loads(out.stdout.strip().splitlines()[-1])
+    return {"rss_mb": grown["VmRSS"], "anon_mb": grown["RssAnon"], "file_backed_mb": grown["RssFile"]}
+
+
 def measure(size: int, n_questions: int, n_quotes: int) -> dict:
     root, kind, source = ensure_store(size)
     assistant = Assistant(root)
@@ -339,6 +372,7 @@ def measure(size: int, n_questions: int, n_quotes: int) -> dict:
         "cite_exact_share": round(verdicts.count("exact") / len(verdicts), 3),
         "n_questions": len(qs), "n_quotes": len(cite_ms),
         "recall_at_10": recall_at_10(store, [snap.embedder.encode_query(q) for q in qs]),
+        "index_memory_fresh_process": index_memory(root, qs[:20], quotes(assistant, 5)),
     }
     missed = (size == 10_000 and (row["ratio_ask_to_torch_embed"] > TARGETS["ask_ratio_10k"]
                                   or row["cite_p50_ms"] > TARGETS["cite_p50_ms_10k"])

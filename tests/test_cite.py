@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -216,3 +217,22 @@ def test_quote_without_searchable_words_is_still_found_exactly(tmp_path) -> None
     assert citation.verdict == "exact"
     match = citation.matches[0]
     assert match.doc == "notes.txt" and match.text.startswith("A. • ◼ • •")
+
+
+def test_folded_texts_kept_are_bounded_and_lookups_stay_exact(bundled_index, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At a million chunks folding every document took 4.4 GB: only the most recently used are kept, up to
+    FOLD_CACHE_CHARS characters, and a document dropped from the cache is folded again when a lookup needs it."""
+    from assistant import citations
+
+    assistant = Assistant(bundled_index)
+    store = assistant.store
+    largest = max(sum(len(p) + 1 for p in d.pages) for d in store.docs)
+    monkeypatch.setattr(citations, "FOLD_CACHE_CHARS", largest)  # room for about one document
+    assistant.warm_up()
+    citer = assistant._snapshot().citer
+    assert 1 <= len(citer._texts) < len(store.docs)
+    for doc_id in (0, len(store.docs) - 1, 0):  # each lookup may evict the other's document
+        quote = next(t for t in (store.sentence_text(int(i)) for i in np.flatnonzero(store.sent_doc == doc_id))
+                     if len(t.split()) >= 6)
+        assert assistant.cite(quote).verdict == "exact", quote
+        assert citer._chars <= 2 * largest  # the one just folded may stand beside the bound, never more
