@@ -187,7 +187,7 @@ def _quoted(joined: str, start: int) -> bool:
 
 
 # Folded document texts kept for lookups, in characters (~6 bytes each: the joined and folded text, int32
-# offsets): all of the bundled corpus (~2.5M), while at 1M chunks (~480M) folding everything took 4.4 GB. A lookup
+# offsets): all of the bundled corpus (~1M), while at 1M chunks (~480M) folding everything took 4.4 GB. A lookup
 # reads the few documents its candidate sentences are in, so the least recently used are dropped beyond this.
 FOLD_CACHE_CHARS = 16_000_000
 
