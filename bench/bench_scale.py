@@ -43,9 +43,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_core import torch_query_embedding_ms  # noqa: E402
+
 from assistant.api import Assistant, check_question  # noqa: E402
 from assistant.config import IndexSettings  # noqa: E402
-from assistant.embedding import Embedder  # noqa: E402
 from assistant.index import chunk_embedding_text, fold_space  # noqa: E402
 from assistant.lexical import Bm25Index, tokenize  # noqa: E402
 from assistant.retrieval import boilerplate_flags  # noqa: E402
@@ -260,18 +261,6 @@ def profile_asks(assistant: Assistant, qs: list[str], top: int = 16) -> str:
     return "\n".join(line for line in buf.getvalue().splitlines() if line.strip())
 
 
-def torch_embedding_ms(qs: list[str]) -> list[float]:
-    """One raw MiniLM query embedding with torch (the issue's yardstick) per question, in milliseconds."""
-    torch = Embedder(IndexSettings().model, "torch")
-    torch.encode_query("warm up")
-    out = []
-    for q in qs:
-        t0 = time.perf_counter()
-        torch.encode_query(q)
-        out.append((time.perf_counter() - t0) * 1e3)
-    return out
-
-
 def recall_at_10(store, query_vectors: list[np.ndarray]) -> dict[str, dict[str, object]]:
     """Recall@10 of each of the store's vector indexes (as the product searches it, re-rank included) against
     exact search over the same float32 rows (read in blocks: 3M sentence rows are 4.6 GB)."""
@@ -352,7 +341,7 @@ def measure(size: int, n_questions: int, n_quotes: int) -> dict:
         ask_ms.append((time.perf_counter() - t0) * 1e3)
         for k in parts:
             parts[k].append(answer.timings_ms[k])
-    torch_ms = torch_embedding_ms(qs)  # its own pass: two thread pools taking turns would slow both
+    torch_ms = torch_query_embedding_ms(qs)
     cite_ms, verdicts = [], []
     for quote in quotes(assistant, n_quotes):
         t0 = time.perf_counter()
