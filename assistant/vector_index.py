@@ -132,9 +132,9 @@ def _readonly_view(index: faiss.IndexFlat) -> np.ndarray:
 
 
 def random_access(array: np.ndarray) -> np.ndarray:
-    """Tell the kernel a memory-mapped array is read at random rows (madvise MADV_RANDOM): without it every
-    row read also reads ahead its neighbours, and at 1M chunks each question pulled ~500 MB of rows it never
-    used into memory. Other arrays are returned unchanged."""
+    """Tell the kernel a memory-mapped array is read at random rows (madvise MADV_RANDOM), so a row read from disk
+    does not read ahead its neighbours: 250 random rows of the 1M store's sentence vectors, cold cache, mapped
+    22 MB without it and 7 MB with it. Other arrays are returned unchanged."""
     mapping = getattr(array, "_mmap", None)
     advice = getattr(mmap, "MADV_RANDOM", None)
     if mapping is not None and advice is not None:
