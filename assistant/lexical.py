@@ -111,8 +111,8 @@ class SparseScores:
 
 
 def _postings_sorted(matrix: dict) -> bool:
-    """Whether every token's postings list holds ascending unit ids (bm25s writes them so; checked once per load,
-    one pass over the postings, so ``holds`` may binary-search them)."""
+    """Whether every token's postings list holds ascending unit ids (bm25s writes them so), so that ``holds`` may
+    binary-search them: one pass over the postings when an index is built (or one saved without the flag loads)."""
     indices, indptr = matrix["indices"], matrix["indptr"]
     starts = np.asarray(indptr[1:-1], dtype=np.int64)  # where a new token's list begins (it may start lower)
     block = 1 << 20  # in slices: no temporary the size of all postings (45M at 1M chunks)

@@ -179,19 +179,18 @@ class Searcher:
         neighbour = np.maximum(np.where(same_prev, s.sent_vectors[prev_ids] @ q, 0.0),
                                np.where(same_next, s.sent_vectors[next_ids] @ q, 0.0))
         chunk_dense, chunk_lex = self._chunk_features(cand, q, chunk_bm25)
-        rows = np.zeros((len(cand), len(FEATURES)), dtype=np.float32)
-        rows[:, 0] = sent_dense
-        rows[:, 1] = chunk_dense
-        rows[:, 2] = neighbour
-        rows[:, 3] = sent_bm25.at(cand) / (max_sb or 1.0)
-        rows[:, 4] = chunk_lex / (max_cb or 1.0)
-        rows[:, 5] = own @ weights / total_idf
-        rows[:, 6] = (own | prev | in_doc) @ weights / total_idf
-        rows[:, 7] = in_doc @ weights / total_idf
+        has_type = np.zeros(len(cand), np.float32)
         if query.kind:
-            rows[:, 8] = [1.0 if answer_spans(s.sentence_text(int(i)), query.kind, query.text) else 0.0
-                          for i in cand]
-        rows[:, 9] = s.sent_boilerplate[cand]
+            has_type[:] = [bool(answer_spans(s.sentence_text(int(i)), query.kind, query.text)) for i in cand]
+        columns = {
+            "sent_dense": sent_dense, "chunk_dense": chunk_dense, "neighbour_dense": neighbour,
+            "sent_bm25": sent_bm25.at(cand) / (max_sb or 1.0), "chunk_bm25": chunk_lex / (max_cb or 1.0),
+            "cover": own @ weights / total_idf, "cover_context": (own | prev | in_doc) @ weights / total_idf,
+            "doc_match": in_doc @ weights / total_idf, "answer_type": has_type, "boilerplate": s.sent_boilerplate[cand],
+        }
+        rows = np.zeros((len(cand), len(FEATURES)), dtype=np.float32)
+        for col, name in enumerate(FEATURES):
+            rows[:, col] = columns[name]
         return rows
 
     def _chunk_features(self, cand: np.ndarray, q: np.ndarray, chunk_bm25: SparseScores,

@@ -16,12 +16,11 @@ Measurements (bench/bench_ann.py, bench/results/ann.json) set the thresholds bel
 
 from __future__ import annotations
 
-import contextlib
 import math
 import mmap
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -138,7 +137,7 @@ def random_access(array: np.ndarray) -> np.ndarray:
     mapping = getattr(array, "_mmap", None)
     advice = getattr(mmap, "MADV_RANDOM", None)
     if mapping is not None and advice is not None:
-        with contextlib.suppress(OSError, ValueError):
+        with suppress(OSError, ValueError):
             mapping.madvise(advice)
     return array
 
