@@ -11,8 +11,8 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages.shared import FILTER_KEY, K_KEY, STRICTNESS_KEY, Library, current_store, get_library
-from assistant.answering import Answer, Quote
 from assistant.api import BadQuestion
+from assistant.index.store import IndexStore
 from assistant.library import (
     STRICTNESS_HELP,
     STRICTNESS_LEVELS,
@@ -21,8 +21,8 @@ from assistant.library import (
     doc_label,
     document_path,
 )
+from assistant.query.answering import Answer, Quote
 from assistant.render import caption_html, context_html, quote_block_html
-from assistant.store import IndexStore
 
 HISTORY_KEY = "chat_turns"
 NO_ANSWER = "The documents do not answer this question."

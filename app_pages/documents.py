@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.shared import Library, current_store, get_library, update_index
-from assistant.index import BuildReport
+from assistant.index.build import BuildReport
+from assistant.index.store import IndexStore
 from assistant.library import (
     SUPPORTED_LABEL,
     LibraryError,
@@ -16,7 +17,6 @@ from assistant.library import (
     save_uploads,
 )
 from assistant.render import caption_html, notice_html
-from assistant.store import IndexStore
 
 NOTICE_KEY = "documents_notice"  # what the last upload/removal did, shown after the page reloads
 UPLOAD_TYPES = ["pdf", "txt", "md", "html", "htm"]

@@ -14,11 +14,11 @@ from pathlib import Path
 import streamlit as st
 
 from assistant.api import Assistant
-from assistant.documents import discover
-from assistant.index import BuildReport, Problem
+from assistant.index.build import BuildReport, Problem
+from assistant.index.store import POINTER, IndexStore, IndexUnavailable
+from assistant.ingest.documents import discover
 from assistant.library import DEFAULT_STRICTNESS
 from assistant.render import notice_html
-from assistant.store import POINTER, IndexStore, IndexUnavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS_ENV = "ASSISTANT_DOCS_DIR"

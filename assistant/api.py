@@ -15,15 +15,22 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .answer_types import question_type
-from .answering import DEFAULT_WEIGHTS, Answer, Extractor, evidence_features, evidence_score, score_candidates
-from .citations import Citation, Citer
-from .config import DEFAULT_INDEX_DIR, AnswerSettings, IndexSettings
-from .embedding import Embedder, index_cache_dir
-from .index import BuildReport, Problem, build_index
-from .lexical import tokenize
-from .retrieval import Query, Searcher
-from .store import POINTER, IndexStore, load_store
+from assistant.cite.citations import Citation, Citer
+from assistant.config import DEFAULT_INDEX_DIR, AnswerSettings, IndexSettings
+from assistant.embedding.embedder import Embedder, index_cache_dir
+from assistant.index.build import BuildReport, Problem, build_index
+from assistant.index.lexical import tokenize
+from assistant.index.store import POINTER, IndexStore, load_store
+from assistant.query.answer_types import question_type
+from assistant.query.answering import (
+    DEFAULT_WEIGHTS,
+    Answer,
+    Extractor,
+    evidence_features,
+    evidence_score,
+    score_candidates,
+)
+from assistant.query.retrieval import Query, Searcher
 
 MAX_QUESTION_CHARS = 2000
 

@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .config import DEFAULT_DOCS_DIR, DEFAULT_INDEX_DIR, IndexSettings
-from .store import IndexUnavailable
+from assistant.config import DEFAULT_DOCS_DIR, DEFAULT_INDEX_DIR, IndexSettings
+from assistant.index.store import IndexUnavailable
 
 EXIT_OK, EXIT_BAD = 0, 2
 
@@ -65,7 +65,7 @@ def _fail(message: str) -> int:
 def cmd_index(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .api import Assistant
+    from assistant.api import Assistant
 
     if args.max_file_mb is not None and not args.max_file_mb > 0:
         return _fail("--max-file-mb must be a positive number")
@@ -131,7 +131,7 @@ def _print_answer(answer) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from .api import Assistant, BadQuestion
+    from assistant.api import Assistant, BadQuestion
 
     if args.k is not None and not 1 <= args.k <= 50:
         return _fail("--k must be between 1 and 50")
@@ -210,8 +210,8 @@ def _print_citation(c, indent: str = "") -> None:
 
 
 def cmd_cite(args: argparse.Namespace) -> int:
-    from .api import Assistant
-    from .citations import BadQuote
+    from assistant.api import Assistant
+    from assistant.cite.citations import BadQuote
 
     assistant = Assistant(args.index)
     return _for_each_input(args.quote, "quote", assistant.cite, BadQuote, _print_citation, args.json)
@@ -223,7 +223,7 @@ def _cell(text: str | None, width: int) -> str:
 
 
 def _print_report(report) -> None:
-    from .evaluation import failures_first
+    from assistant.evaluation import failures_first
 
     m = report.metrics
     k = report.k
@@ -249,8 +249,8 @@ def _print_report(report) -> None:
 def cmd_eval(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .api import Assistant
-    from .evaluation import GoldFormatError, evaluate, load_gold
+    from assistant.api import Assistant
+    from assistant.evaluation import GoldFormatError, evaluate, load_gold
 
     if not 1 <= args.k <= 50:
         return _fail("--k must be between 1 and 50")

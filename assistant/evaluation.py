@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .api import Assistant
-    from .config import AnswerSettings
+    from assistant.api import Assistant
+    from assistant.config import AnswerSettings
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'", "′": "'", "″": '"'})
 _DASHES = re.compile(r"[\u2010-\u2015\u2212]")

@@ -27,9 +27,16 @@ from typing import Literal
 
 import numpy as np
 
-from .config import AnswerSettings
-from .documents import SUPPORTED_SUFFIXES, DocumentError, discover, file_sha256, is_ignored, load_document
-from .store import DocRecord, IndexStore
+from assistant.config import AnswerSettings
+from assistant.index.store import DocRecord, IndexStore
+from assistant.ingest.documents import (
+    SUPPORTED_SUFFIXES,
+    DocumentError,
+    discover,
+    file_sha256,
+    is_ignored,
+    load_document,
+)
 
 UPLOADS_FOLDER = "uploads"
 MAX_NAME_CHARS = 120

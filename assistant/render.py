@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
-from .answering import Location, Quote
-from .citations import DiffOp, Match
+from assistant.cite.citations import DiffOp, Match
+from assistant.query.answering import Location, Quote
 
 _ENTITIES = {c: f"&#{ord(c)};" for c in "&<>\"'[]()*_`~#!|\\{}$:"}
 _WS = re.compile(r"\s+")

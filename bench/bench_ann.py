@@ -1,4 +1,4 @@
-"""Vector search at 1k, 10k, 100k and 1M vectors: exact against approximate (assistant/vector_index.py).
+"""Vector search at 1k, 10k, 100k and 1M vectors: exact against approximate (assistant/index/vector_index.py).
 
     .venv/bin/python bench/bench_ann.py [--sizes 1000,10000,100000,1000000] [--queries 200]
 
@@ -33,7 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from assistant.vector_index import IndexSpec, VectorIndex  # noqa: E402
+from assistant.index.vector_index import IndexSpec, VectorIndex  # noqa: E402
 
 CACHE = Path.home() / ".cache" / "bradford-assistant-bench"
 SCALE = CACHE / "scale"
@@ -92,7 +92,7 @@ def queries(n: int) -> np.ndarray:
     path = SCALE / f"queries_squad_{n}.npy"
     if path.is_file():
         return np.load(path)
-    from assistant.embedding import Embedder
+    from assistant.embedding.embedder import Embedder
 
     data = json.loads(SQUAD_DEV.read_text())["data"]
     questions = [qa["question"] for art in data for para in art["paragraphs"] for qa in para["qas"]]

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.api import Assistant  # noqa: E402
 from assistant.config import IndexSettings  # noqa: E402
-from assistant.embedding import Embedder  # noqa: E402
+from assistant.embedding.embedder import Embedder  # noqa: E402
 from assistant.evaluation import load_gold  # noqa: E402
 
 
@@ -98,8 +98,8 @@ PHASES = {  # function name in assistant/ -> what it does in a build
 def build_profile() -> dict[str, float]:
     """Where a clean build's time goes: cProfile cumulative seconds of its phases, in process, model loaded,
     export cached (the load_documents figure is the parent's wait for its workers)."""
-    from assistant.embedding import Embedder, index_cache_dir
-    from assistant.index import build_index
+    from assistant.embedding.embedder import Embedder, index_cache_dir
+    from assistant.index.build import build_index
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = IndexSettings()

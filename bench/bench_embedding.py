@@ -32,10 +32,10 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.api import Assistant  # noqa: E402
 from assistant.config import BACKENDS, DEFAULT_MODEL, IndexSettings  # noqa: E402
-from assistant.documents import DocumentError, load_document, scan  # noqa: E402
-from assistant.embedding import Embedder  # noqa: E402
+from assistant.embedding.embedder import Embedder  # noqa: E402
 from assistant.evaluation import evaluate, load_gold  # noqa: E402
-from assistant.index import _record, _split, build_index, chunk_embedding_text  # noqa: E402
+from assistant.index.build import _record, _split, build_index, chunk_embedding_text  # noqa: E402
+from assistant.ingest.documents import DocumentError, load_document, scan  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "embedding.json"
 CACHE = ROOT / "bench" / ".cache" / "models"  # git-ignored, like every export

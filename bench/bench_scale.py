@@ -47,10 +47,10 @@ from bench_core import torch_query_embedding_ms  # noqa: E402
 
 from assistant.api import Assistant, check_question  # noqa: E402
 from assistant.config import IndexSettings  # noqa: E402
-from assistant.index import chunk_embedding_text, fold_space  # noqa: E402
-from assistant.lexical import Bm25Index, tokenize  # noqa: E402
-from assistant.retrieval import boilerplate_flags  # noqa: E402
-from assistant.store import ARRAY_NAMES, DocRecord, versions, write_store  # noqa: E402
+from assistant.index.build import chunk_embedding_text, fold_space  # noqa: E402
+from assistant.index.lexical import Bm25Index, tokenize  # noqa: E402
+from assistant.index.store import ARRAY_NAMES, DocRecord, versions, write_store  # noqa: E402
+from assistant.query.retrieval import boilerplate_flags  # noqa: E402
 
 CACHE = Path.home() / ".cache" / "bradford-assistant-bench"
 SCALE = CACHE / "scale"

@@ -43,7 +43,7 @@ from public_data import (  # noqa: E402
 )
 
 from assistant.api import Assistant  # noqa: E402
-from assistant.lexical import Bm25Index, tokenize  # noqa: E402
+from assistant.index.lexical import Bm25Index, tokenize  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 RRF_K = 60

@@ -53,8 +53,11 @@ from public_data import (  # noqa: E402
     write_squad_docs,
 )
 
-from assistant.answer_types import question_type  # noqa: E402
-from assistant.answering import (  # noqa: E402
+from assistant.api import Assistant, check_question  # noqa: E402
+from assistant.evaluation import GoldItem, fold, quote_hits  # noqa: E402
+from assistant.index.lexical import tokenize  # noqa: E402
+from assistant.query.answer_types import question_type  # noqa: E402
+from assistant.query.answering import (  # noqa: E402
     DEFAULT_WEIGHTS,
     EVIDENCE_FEATURES,
     EVIDENCE_WEIGHTS,
@@ -64,10 +67,7 @@ from assistant.answering import (  # noqa: E402
     evidence_score,
     score_candidates,
 )
-from assistant.api import Assistant, check_question  # noqa: E402
-from assistant.evaluation import GoldItem, fold, quote_hits  # noqa: E402
-from assistant.lexical import tokenize  # noqa: E402
-from assistant.retrieval import FEATURES, Candidates, Query  # noqa: E402
+from assistant.query.retrieval import FEATURES, Candidates, Query  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 RRF_K = 60

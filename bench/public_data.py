@@ -200,7 +200,7 @@ def provenance() -> dict[str, object]:
 
 def ensure_index(docs_dir: Path, index_dir: Path) -> dict[str, object]:
     """Bring the cached index up to date with the product's incremental build; returns a summary for results."""
-    from assistant.index import build_index
+    from assistant.index.build import build_index
 
     t0 = time.perf_counter()
     last = [0.0]

@@ -20,18 +20,18 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from assistant.answer_types import question_type  # noqa: E402
-from assistant.answering import (  # noqa: E402
+from assistant.api import Assistant  # noqa: E402
+from assistant.evaluation import first_hit_rank, load_gold  # noqa: E402
+from assistant.index.lexical import tokenize  # noqa: E402
+from assistant.query.answer_types import question_type  # noqa: E402
+from assistant.query.answering import (  # noqa: E402
     DEFAULT_WEIGHTS,
     EVIDENCE_FEATURES,
     Extractor,
     evidence_features,
     score_candidates,
 )
-from assistant.api import Assistant  # noqa: E402
-from assistant.evaluation import first_hit_rank, load_gold  # noqa: E402
-from assistant.lexical import tokenize  # noqa: E402
-from assistant.retrieval import Query  # noqa: E402
+from assistant.query.retrieval import Query  # noqa: E402
 
 # Signals comparable across questions; max-normalised BM25 features are 1.0 for every question's best hit.
 ABSOLUTE_SIGNALS = ("sent_dense", "chunk_dense", "cover", "cover_context", "doc_match", "answer_type", "bm25_strength")

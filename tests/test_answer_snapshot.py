@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO_ROOT, write_corpus
 
-from assistant.answering import Answer
 from assistant.api import Assistant
+from assistant.query.answering import Answer
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 RECORD_ENV = "ASSISTANT_RECORD_SNAPSHOT"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import DOCUMENTS, CorpusFactory
 
-from assistant.answering import Answer, Quote
 from assistant.api import Assistant, BadQuestion
-from assistant.documents import load_document
+from assistant.ingest.documents import load_document
+from assistant.query.answering import Answer, Quote
 
 BRADFORD_2023 = "ofsted/ofsted-bradford-31-january-2023.pdf"
 

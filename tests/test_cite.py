@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from assistant.api import Assistant
-from assistant.citations import BadQuote, Citation, Match, word_diff
+from assistant.cite.citations import BadQuote, Citation, Match, word_diff
 from assistant.cli import main
 from assistant.folding import fold, fold_quote
 

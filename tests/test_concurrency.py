@@ -19,7 +19,7 @@ import pytest
 from conftest import REPO_ROOT, TINY_FILES, write_corpus
 
 from assistant.api import Assistant
-from assistant.store import current_folder, load_store
+from assistant.index.store import current_folder, load_store
 
 THREADS = 8
 TOTAL_QUESTIONS = 200

@@ -28,8 +28,8 @@ from test_cli import assert_one_line_error
 
 from assistant.api import Assistant
 from assistant.config import DEFAULT_MODEL, IndexSettings
-from assistant.embedding import resolve_model_path
-from assistant.store import MANIFEST_DIGEST, POINTER, IndexUnavailable, current_folder, load_store, write_store
+from assistant.embedding.embedder import resolve_model_path
+from assistant.index.store import MANIFEST_DIGEST, POINTER, IndexUnavailable, current_folder, load_store, write_store
 
 QUESTIONS = ("Who is the harbour master that keeps a logbook of every vessel?",
              "When does pruning happen in the orchard?",
@@ -38,10 +38,10 @@ ALL_TINY = tuple(sorted(TINY_FILES))
 
 DRIVER = r'''
 import os, sys, time
-import assistant.store as store
+import assistant.index.store as store
 from assistant.cli import main
-from assistant.embedding import Embedder
-from assistant.lexical import Bm25Index
+from assistant.embedding.embedder import Embedder
+from assistant.index.lexical import Bm25Index
 
 PAUSE_AT = os.environ.get("PAUSE_AT", "")
 counts = {}

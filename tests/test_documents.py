@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pypdf import PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
-from assistant.documents import (
+from assistant.ingest.documents import (
     IGNORED_NAMES,
     SUPPORTED_SUFFIXES,
     Document,

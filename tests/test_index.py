@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from conftest import TINY_FILES, CorpusFactory
 
-import assistant.store
+import assistant.index.store as index_store
 from assistant.api import Assistant
 from assistant.config import FORMAT_VERSION, IndexSettings
-from assistant.index import BuildReport
-from assistant.store import POINTER, IndexUnavailable, current_folder, load_store
+from assistant.index.build import BuildReport
+from assistant.index.store import POINTER, IndexUnavailable, current_folder, load_store
 
 ALL_TINY = tuple(sorted(TINY_FILES))
 HARBOUR_Q = "Who is the harbour master that keeps a logbook of every vessel?"
@@ -194,7 +194,7 @@ def test_a_build_that_fails_while_writing_leaves_the_old_index_answering(built, 
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(assistant.store.np, "save", disk_full)
+    monkeypatch.setattr(index_store.np, "save", disk_full)
     with pytest.raises(OSError, match="No space left"):
         Assistant(index_dir).build(docs)
     monkeypatch.undo()

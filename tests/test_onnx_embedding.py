@@ -16,9 +16,9 @@ from test_no_network import run_guarded
 from assistant import onnx_embedding
 from assistant.api import Assistant
 from assistant.config import DEFAULT_MODEL, IndexSettings
-from assistant.embedding import Embedder, index_cache_dir, resolve_model_path
-from assistant.index import build_index
-from assistant.store import ModelUnavailable, read_manifest
+from assistant.embedding.embedder import Embedder, index_cache_dir, resolve_model_path
+from assistant.index.build import build_index
+from assistant.index.store import ModelUnavailable, read_manifest
 
 TEXTS = [
     *(line for text in TINY_FILES.values() for line in text.splitlines() if line.strip()),
@@ -99,7 +99,7 @@ def test_a_second_index_links_the_machine_export_instead_of_exporting(tmp_path: 
     import subprocess
     import sys
 
-    from assistant.embedding import default_cache_dir
+    from assistant.embedding.embedder import default_cache_dir
 
     Embedder(DEFAULT_MODEL, "onnx-int8", cache).encode(TEXTS[:1])
     shared = onnx_embedding.export_path(default_cache_dir(), DEFAULT_MODEL, resolve_model_path(DEFAULT_MODEL),

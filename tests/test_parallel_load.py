@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from test_reliability import shared_drive  # noqa: F401  (a fixture)
 
-from assistant.documents import Document, DocumentError, scan
-from assistant.parallel_load import PARALLEL_MIN_BYTES, WORKERS_ENV, _workers, load_documents
+from assistant.ingest.documents import Document, DocumentError, scan
+from assistant.ingest.parallel import PARALLEL_MIN_BYTES, WORKERS_ENV, _workers, load_documents
 
 
 def _seen(outcome: Document | DocumentError) -> tuple:

@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 from test_text import check_spans
 
 from assistant.api import Assistant, BadQuestion
-from assistant.citations import BadQuote
-from assistant.documents import normalise_text
+from assistant.cite.citations import BadQuote
+from assistant.index.store import IndexStore, load_store
+from assistant.ingest.documents import normalise_text
+from assistant.ingest.splitting import chunk_sentences, split_sentences
 from assistant.library import UPLOADS_FOLDER, save_uploads
-from assistant.store import IndexStore, load_store
-from assistant.text import chunk_sentences, split_sentences
 
 _WORDS = st.sampled_from([
     "the", "council", "ferry", "harbour", "Ofsted", "inspection", "children's", "Mr", "Dr.", "e.g.", "2023",

@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 from assistant.api import Assistant
-from assistant.lexical import Bm25Index, tokenize
-from assistant.retrieval import boilerplate_flags
-from assistant.store import DocRecord, load_store, versions, write_store
+from assistant.index.lexical import Bm25Index, tokenize
+from assistant.index.store import DocRecord, load_store, versions, write_store
+from assistant.query.retrieval import boilerplate_flags
 
 N_DOCS = 1000
 SENTS_PER_DOC = 100  # 100,000 sentences
@@ -190,6 +190,6 @@ def test_token_membership_from_postings_matches_tokenising_each_sentence(bundled
     ([3], [0, 1], True),
 ])
 def test_postings_order_check(indices: list[int], indptr: list[int], ascending: bool) -> None:
-    from assistant.lexical import _postings_sorted
+    from assistant.index.lexical import _postings_sorted
 
     assert _postings_sorted({"indices": np.array(indices), "indptr": np.array(indptr)}) is ascending

@@ -27,8 +27,8 @@ from test_cli import assert_one_line_error, run_main
 from test_documents import make_pdf
 
 from assistant.api import MAX_QUESTION_CHARS, Assistant, BadQuestion
-from assistant.citations import BadQuote
-from assistant.store import load_store
+from assistant.cite.citations import BadQuote
+from assistant.index.store import load_store
 
 BRADFORD_2023 = REPO_ROOT / "documents" / "ofsted" / "ofsted-bradford-31-january-2023.pdf"
 PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 24, 1, 2

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.documents import load_document
-from assistant.text import ChunkSpan, Span, chunk_sentences, split_sentences
+from assistant.ingest.documents import load_document
+from assistant.ingest.splitting import ChunkSpan, Span, chunk_sentences, split_sentences
 
 DOCUMENTS = Path(__file__).resolve().parent.parent / "documents"
 

@@ -16,10 +16,10 @@ import pytest
 from conftest import REPO_ROOT
 
 from assistant.api import Assistant
-from assistant.embedding import Embedder
+from assistant.embedding.embedder import Embedder
 from assistant.evaluation import load_gold
-from assistant.store import current_folder, load_store, write_store
-from assistant.vector_index import ANN_MIN_ENV, IndexSpec, VectorIndex, choose
+from assistant.index.store import current_folder, load_store, write_store
+from assistant.index.vector_index import ANN_MIN_ENV, IndexSpec, VectorIndex, choose
 
 GOLD = REPO_ROOT / "eval" / "bundled_gold.jsonl"
 

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .answer_types import answer_spans
-from .lexical import SparseScores, tokenize, top_k
-from .store import IndexStore
+from assistant.index.lexical import SparseScores, tokenize, top_k
+from assistant.index.store import IndexStore
+from assistant.query.answer_types import answer_spans
 
 FEATURES = (
     "sent_dense", "chunk_dense", "neighbour_dense", "sent_bm25", "chunk_bm25",

@@ -13,10 +13,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .answer_types import answer_spans
-from .config import AnswerSettings
-from .retrieval import FEATURES, Candidates, Query
-from .store import IndexStore
+from assistant.config import AnswerSettings
+from assistant.index.store import IndexStore
+from assistant.query.answer_types import answer_spans
+from assistant.query.retrieval import FEATURES, Candidates, Query
 
 # Chosen by bench/tune_answering.py on eval/bundled_gold_tune.jsonl (tuning half only).
 DEFAULT_WEIGHTS: dict[str, float] = {

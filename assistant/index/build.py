@@ -16,13 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import IndexSettings
-from .documents import Document, DocumentError, check_size, file_sha256, scan
-from .embedding import Embedder, index_cache_dir
-from .lexical import Bm25Index, tokenize
-from .parallel_load import failure_reason, load_documents
-from .retrieval import boilerplate_flags
-from .store import (
+from assistant.config import IndexSettings
+from assistant.embedding.embedder import Embedder, index_cache_dir
+from assistant.index.lexical import Bm25Index, tokenize
+from assistant.index.store import (
     ARRAY_NAMES,
     DocRecord,
     IndexStore,
@@ -34,7 +31,10 @@ from .store import (
     versions,
     write_store,
 )
-from .text import chunk_sentences, split_sentences
+from assistant.ingest.documents import Document, DocumentError, check_size, file_sha256, scan
+from assistant.ingest.parallel import failure_reason, load_documents
+from assistant.ingest.splitting import chunk_sentences, split_sentences
+from assistant.query.retrieval import boilerplate_flags
 
 ProgressFn = Callable[[int, int], None]
 

@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .config import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL
+from assistant.config import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-    from .onnx_embedding import OnnxEncoder
+    from assistant.embedding.onnx_backend import OnnxEncoder
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # forced, not defaulted: a user's HF_HUB_OFFLINE=0 must not open the network
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -62,19 +62,19 @@ def load_sentence_transformer(model: str) -> SentenceTransformer:
     try:
         return SentenceTransformer(resolve_model_path(model), device="cpu", local_files_only=True)
     except Exception as exc:  # not on disk (the hub is off), not a model, or its package is missing
-        from .store import ModelUnavailable
+        from assistant.index.store import ModelUnavailable
 
         raise ModelUnavailable(model, exc) from exc
 
 
 def _load_onnx(model: str, backend: str, cache_dir: Path) -> OnnxEncoder:
     try:
-        from .onnx_embedding import ensure_export, load_encoder
+        from assistant.embedding.onnx_backend import ensure_export, load_encoder
 
         path = resolve_model_path(model)
         return load_encoder(path, backend, ensure_export(model, path, backend, cache_dir))
     except Exception as exc:  # model not on disk, export failed, or onnxruntime missing
-        from .store import ModelUnavailable
+        from assistant.index.store import ModelUnavailable
 
         raise ModelUnavailable(model, exc) from exc
 
@@ -88,7 +88,7 @@ class Embedder:
     def __init__(self, model: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND,
                  cache_dir: Path | str | None = None) -> None:
         if backend not in BACKENDS:
-            from .store import ModelUnavailable
+            from assistant.index.store import ModelUnavailable
 
             raise ModelUnavailable(model, ValueError(f"unknown embedding backend {backend!r}; "
                                                      f"choose one of {', '.join(BACKENDS)}"))

@@ -17,7 +17,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from .documents import Document, DocumentError, load_document
+from assistant.ingest.documents import Document, DocumentError, load_document
 
 PARALLEL_MIN_BYTES = 1_000_000  # below this (one 30-page PDF is ~0.4 MB) starting workers costs more than it saves
 WORKERS_ENV = "ASSISTANT_LOAD_WORKERS"  # a number of processes: 1 reads every file here

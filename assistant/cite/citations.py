@@ -26,13 +26,13 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from rapidfuzz import fuzz
 
-from .documents import normalise_text
-from .embedding import Embedder
-from .folding import Folded, fold, fold_quote
-from .lexical import tokenize
-from .retrieval import doc_units
-from .store import IndexStore
-from .text import split_sentences
+from assistant.embedding.embedder import Embedder
+from assistant.folding import Folded, fold, fold_quote
+from assistant.index.lexical import tokenize
+from assistant.index.store import IndexStore
+from assistant.ingest.documents import normalise_text
+from assistant.ingest.splitting import split_sentences
+from assistant.query.retrieval import doc_units
 
 MAX_QUOTE_CHARS = 5000
 NEAR_THRESHOLD = 0.80  # rapidfuzz ratio of the quote to its best aligned passage, both folded

@@ -33,11 +33,11 @@ from pathlib import Path
 import faiss  # noqa: F401  (test_crash_safety.py wraps store.faiss.write_index to stop a build between writes)
 import numpy as np
 
-from .config import EXPORT_VERSION, FORMAT_VERSION
-from .documents import LOADER_VERSION, file_sha256
-from .lexical import Bm25Index
-from .text import SPLITTER_VERSION
-from .vector_index import IndexSpec, VectorIndex
+from assistant.config import EXPORT_VERSION, FORMAT_VERSION
+from assistant.index.lexical import Bm25Index
+from assistant.index.vector_index import IndexSpec, VectorIndex
+from assistant.ingest.documents import LOADER_VERSION, file_sha256
+from assistant.ingest.splitting import SPLITTER_VERSION
 
 try:
     import fcntl

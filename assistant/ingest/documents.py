@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from assistant.cleaning import clean_web_text, html_to_text
+from assistant.ingest.cleaning import clean_web_text, html_to_text
 
 # Bump when loading, cleaning or normalisation rules change: stored offsets from older rules are invalid
 # even though the files' content hashes are unchanged.
