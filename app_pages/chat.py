@@ -21,7 +21,7 @@ from assistant.library import (
     doc_label,
     document_path,
 )
-from assistant.query.answering import Answer, Quote
+from assistant.query.types import Answer, Quote
 from assistant.render import caption_html, context_html, quote_block_html
 
 HISTORY_KEY = "chat_turns"

@@ -37,6 +37,13 @@ from assistant.ingest.documents import (
     is_ignored,
     load_document,
 )
+from assistant.query.decision import (
+    UnknownStrictness,
+    default_strictness,
+    strictness_help,
+    strictness_levels,
+    threshold_for,
+)
 
 UPLOADS_FOLDER = "uploads"
 MAX_NAME_CHARS = 120
@@ -45,23 +52,11 @@ _UNSAFE_CHARS = re.compile(r"[^\w .,()+&'@-]")
 _DOTS = re.compile(r"\.{2,}")
 _SPACES = re.compile(r"\s+")
 
-# Abstention strictness, as the app offers it: named levels on the calibrated evidence score (a logit; 0.0 is the
-# operating point tuned on the gold set's tuning half). Measured on all 107 questions of eval/bundled_gold.jsonl
-# (86 answerable, 21 not; half of them were used for tuning, so the figures are a little optimistic):
-#   level        threshold  answerable questions answered  unanswerable questions refused
-#   Lenient        -1.0              99%                              19%
-#   Balanced        0.0              95%                              43%
-#   Strict          0.75             78%                              62%
-#   Very strict     1.5              48%                              90%
-STRICTNESS_LEVELS: dict[str, float] = {"Lenient": -1.0, "Balanced": 0.0, "Strict": 0.75, "Very strict": 1.5}
-DEFAULT_STRICTNESS = "Balanced"
-STRICTNESS_HELP = (
-    "How sure the assistant must be before it quotes an answer; otherwise it says the documents do not answer. "
-    "On our 107 test questions, Balanced (the tuned default) answers 95% of the answerable ones and refuses "
-    "43% of the unanswerable ones. "
-    "Lenient: answers 99%, refuses 19%. Strict: answers 78%, refuses 62%. "
-    "Very strict: answers 48%, refuses 90%. Whatever the level, every quote is verbatim and cited."
-)
+# Abstention strictness, as the app offers it: named levels on the calibrated evidence score, with a help text
+# written from their measured shares. All of it comes from the decision stage (assistant/query/decision.py).
+STRICTNESS_LEVELS: dict[str, float] = strictness_levels()
+DEFAULT_STRICTNESS = default_strictness()
+STRICTNESS_HELP = strictness_help()
 
 
 class LibraryError(ValueError):
@@ -280,7 +275,8 @@ def doc_label(record: DocRecord | DocumentSummary, width: int = 90) -> str:
 
 def answer_settings(strictness: str = DEFAULT_STRICTNESS, base: AnswerSettings | None = None) -> AnswerSettings:
     """AnswerSettings whose abstention threshold is the named strictness level's (see STRICTNESS_LEVELS)."""
-    if strictness not in STRICTNESS_LEVELS:
-        raise LibraryError(f"unknown strictness {strictness!r}; choose one of {', '.join(STRICTNESS_LEVELS)}")
-    base = base or AnswerSettings()
-    return replace(base, abstain_threshold=STRICTNESS_LEVELS[strictness])
+    try:
+        threshold = threshold_for(strictness)
+    except UnknownStrictness as exc:
+        raise LibraryError(str(exc)) from None
+    return replace(base or AnswerSettings(), abstain_threshold=threshold)

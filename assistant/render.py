@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from assistant.cite.citations import DiffOp, Match
-from assistant.query.answering import Location, Quote
+from assistant.query.types import Location, Quote
 
 _ENTITIES = {c: f"&#{ord(c)};" for c in "&<>\"'[]()*_`~#!|\\{}$:"}
 _WS = re.compile(r"\s+")

@@ -177,7 +177,7 @@ def latency(index: Path, n: int = 50) -> dict[str, float]:
     assistant = Assistant(index)
     assistant.warm_up()
     questions = [g.question for g in load_gold(ROOT / "eval" / "bundled_gold.jsonl")][:n]
-    raw = query_embedding_ms(assistant._snapshot().embedder, questions)
+    raw = query_embedding_ms(assistant.snapshot().embedder, questions)
     parts: dict[str, list[float]] = {}
     for q in questions:
         for key, value in assistant.ask(q).timings_ms.items():

@@ -50,7 +50,7 @@ from assistant.config import IndexSettings  # noqa: E402
 from assistant.index.build import chunk_embedding_text, fold_space  # noqa: E402
 from assistant.index.lexical import Bm25Index, tokenize  # noqa: E402
 from assistant.index.store import ARRAY_NAMES, DocRecord, versions, write_store  # noqa: E402
-from assistant.query.retrieval import boilerplate_flags  # noqa: E402
+from assistant.index.boilerplate import boilerplate_flags  # noqa: E402
 
 CACHE = Path.home() / ".cache" / "bradford-assistant-bench"
 SCALE = CACHE / "scale"
@@ -245,7 +245,7 @@ def pct(values: list[float], q: float) -> float:
 def profile_asks(assistant: Assistant, qs: list[str], top: int = 16) -> str:
     """cProfile of the asks after the embedding (the model's time is the raw embedding, reported beside it):
     query vectors are computed first and handed back by the embedder during the profiled asks."""
-    embedder = assistant._snapshot().embedder
+    embedder = assistant.snapshot().embedder
     vectors = {check_question(q): embedder.encode_query(check_question(q)) for q in qs}  # as ask cleans it
     embedder.encode_query = vectors.__getitem__  # instance attribute, removed below
     prof = cProfile.Profile()
@@ -324,7 +324,7 @@ def measure(size: int, n_questions: int, n_quotes: int) -> dict:
     store = assistant.store  # the product's load path: load_store + checks
     load_s = time.perf_counter() - t0
     index_rss = rss_mb() - embedder_rss0
-    snap = assistant._snapshot()
+    snap = assistant.snapshot()
     t0 = time.perf_counter()
     assistant.warm_up()  # model, and the folded text citation lookups search
     warm_s = time.perf_counter() - t0

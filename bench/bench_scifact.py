@@ -79,7 +79,7 @@ class Signals:
     NAMES = ("bm25_doc", "bm25_chunk", "dense_chunk", "dense_sent", "product_fusion")
 
     def __init__(self, assistant: Assistant, data: SciFact) -> None:
-        snap = assistant._snapshot()
+        snap = assistant.snapshot()
         self.store = snap.store
         self.embedder = snap.embedder
         self.ids = [d.doc.removesuffix(".md") for d in self.store.docs]

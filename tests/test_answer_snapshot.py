@@ -17,7 +17,7 @@ import pytest
 from conftest import REPO_ROOT, write_corpus
 
 from assistant.api import Assistant
-from assistant.query.answering import Answer
+from assistant.query.types import Answer
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 RECORD_ENV = "ASSISTANT_RECORD_SNAPSHOT"

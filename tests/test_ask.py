@@ -11,7 +11,7 @@ from conftest import DOCUMENTS, CorpusFactory
 
 from assistant.api import Assistant, BadQuestion
 from assistant.ingest.documents import load_document
-from assistant.query.answering import Answer, Quote
+from assistant.query.types import Answer, Quote
 
 BRADFORD_2023 = "ofsted/ofsted-bradford-31-january-2023.pdf"
 

@@ -229,7 +229,7 @@ def test_folded_texts_kept_are_bounded_and_lookups_stay_exact(bundled_index, mon
     largest = max(sum(len(p) + 1 for p in d.pages) for d in store.docs)
     monkeypatch.setattr(citations, "FOLD_CACHE_CHARS", largest)  # room for about one document
     assistant.warm_up()
-    citer = assistant._snapshot().citer
+    citer = assistant.snapshot().citer
     assert 1 <= len(citer._texts) < len(store.docs)
     for doc_id in (0, len(store.docs) - 1, 0):  # each lookup may evict the other's document
         quote = next(t for t in (store.sentence_text(int(i)) for i in np.flatnonzero(store.sent_doc == doc_id))

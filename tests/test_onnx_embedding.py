@@ -144,7 +144,7 @@ def test_backend_is_in_the_manifest_and_a_change_rebuilds_cleanly(tmp_path: Path
     assert first.n_documents == 3 and first.rebuild_reason is None
     assert list(index_cache_dir(index).glob("*-onnx-int8-*/model.onnx"))  # the export lives beside the index
     assistant = Assistant(index)
-    assert assistant._snapshot().embedder.backend == "onnx-int8"  # questions embedded as the passages were
+    assert assistant.snapshot().embedder.backend == "onnx-int8"  # questions embedded as the passages were
     answer = assistant.ask("Who is the harbour master that keeps a logbook of every vessel?")
     assert answer.answered and "Agnes Pollard" in answer.quotes[0].text
 
@@ -153,7 +153,7 @@ def test_backend_is_in_the_manifest_and_a_change_rebuilds_cleanly(tmp_path: Path
     assert sorted(second.added) == sorted(TINY_FILES) and not second.unchanged  # everything embedded anew
     manifest = read_manifest(index)
     assert manifest is not None and manifest["settings"]["backend"] == "onnx"
-    assert Assistant(index)._snapshot().embedder.backend == "onnx"
+    assert Assistant(index).snapshot().embedder.backend == "onnx"
 
 
 def test_export_index_ask_and_cite_open_no_connection(tmp_path: Path) -> None:

@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 from assistant.api import Assistant
+from assistant.index.boilerplate import boilerplate_flags
 from assistant.index.lexical import Bm25Index, tokenize
 from assistant.index.store import DocRecord, load_store, versions, write_store
-from assistant.query.retrieval import boilerplate_flags
 
 N_DOCS = 1000
 SENTS_PER_DOC = 100  # 100,000 sentences
@@ -80,7 +80,7 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
     root = tmp_path_factory.mktemp("big") / "index"
     _synthetic_store(root)
     assistant = Assistant(root)
-    snap = assistant._snapshot()
+    snap = assistant.snapshot()
     vector = np.ones(DIM, np.float32) / np.sqrt(DIM)
     object.__setattr__(snap.embedder, "encode_query", lambda text: vector)
     return assistant

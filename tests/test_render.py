@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from assistant.query.answering import Quote
+from assistant.query.types import Quote
 from assistant.render import (
     caption_html,
     context_html,

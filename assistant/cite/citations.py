@@ -29,10 +29,9 @@ from rapidfuzz import fuzz
 from assistant.embedding.embedder import Embedder
 from assistant.folding import Folded, fold, fold_quote
 from assistant.index.lexical import tokenize
-from assistant.index.store import IndexStore
+from assistant.index.store import IndexStore, doc_units
 from assistant.ingest.documents import normalise_text
 from assistant.ingest.splitting import split_sentences
-from assistant.query.retrieval import doc_units
 
 MAX_QUOTE_CHARS = 5000
 NEAR_THRESHOLD = 0.80  # rapidfuzz ratio of the quote to its best aligned passage, both folded

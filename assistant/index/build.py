@@ -18,6 +18,7 @@ import numpy as np
 
 from assistant.config import IndexSettings
 from assistant.embedding.embedder import Embedder, index_cache_dir
+from assistant.index.boilerplate import boilerplate_flags
 from assistant.index.lexical import Bm25Index, tokenize
 from assistant.index.store import (
     ARRAY_NAMES,
@@ -34,7 +35,6 @@ from assistant.index.store import (
 from assistant.ingest.documents import Document, DocumentError, check_size, file_sha256, scan
 from assistant.ingest.parallel import failure_reason, load_documents
 from assistant.ingest.splitting import chunk_sentences, split_sentences
-from assistant.query.retrieval import boilerplate_flags
 
 ProgressFn = Callable[[int, int], None]
 

@@ -25,7 +25,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +54,7 @@ VECTOR_SETS = (("sentences", "sentence_vectors.npy"), ("chunks", "chunk_vectors.
 ARRAY_NAMES = (
     "sent_doc", "sent_page", "sent_start", "sent_end",
     "chunk_doc", "chunk_page", "chunk_first", "chunk_last", "chunk_start", "chunk_end",
-    "sent_boilerplate",  # 1 for boilerplate sentences (retrieval.boilerplate_flags), computed at build time
+    "sent_boilerplate",  # 1 for boilerplate sentences (index.boilerplate.boilerplate_flags), computed at build time
 )
 
 
@@ -96,6 +96,16 @@ def build_lock(root: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def doc_units(unit_doc: np.ndarray, docs: Iterable[int]) -> np.ndarray:
+    """Ascending ids of the units of ``docs``; ``unit_doc`` is non-decreasing (units are stored document by
+    document), so each document is one id range found by binary search."""
+    wanted = np.array(sorted(set(docs)), dtype=unit_doc.dtype)  # same dtype: no cast (copy) of unit_doc
+    lo = np.searchsorted(unit_doc, wanted, side="left")
+    hi = np.searchsorted(unit_doc, wanted, side="right")
+    ranges = [np.arange(a, b, dtype=np.int64) for a, b in zip(lo, hi, strict=True) if b > a]
+    return np.concatenate(ranges) if ranges else np.zeros(0, np.int64)
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,9 @@
 One query embedding feeds four searches: dense and BM25 over chunks (which carry their document's context
 line) and over sentences. Candidates are the sentences of the best fused chunks plus the best sentences of
 each sentence-level search, so a perfect keyword hit is never lost to fusion. Each candidate then gets
-features that answering.py combines: its own dense and BM25 scores, its chunk's, its neighbours', how much
-of the question (weighted by rarity) it covers alone and with its context, and whether it holds the kind of
-span the question asks for.
+features that the ranking stage combines: its own dense and BM25 scores, its chunk's, its neighbours', how much
+of the question (weighted by rarity) it covers alone and with its context. Whether it holds the kind of span
+the question asks for is the ranking stage's to add (it knows how answers are cut; this module does not).
 
 Per question the work is one embedding, the index searches (faiss; the postings of the question's tokens in
 BM25) and a fixed number of candidates: nothing here touches every unit of the corpus. What would (which
@@ -15,63 +15,11 @@ uses each document's id range (units are stored document by document).
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-
 import numpy as np
 
 from assistant.index.lexical import SparseScores, tokenize, top_k
-from assistant.index.store import IndexStore
-from assistant.query.answer_types import answer_spans
-
-FEATURES = (
-    "sent_dense", "chunk_dense", "neighbour_dense", "sent_bm25", "chunk_bm25",
-    "cover", "cover_context", "doc_match", "answer_type", "boilerplate",
-)
-_DIGITS = re.compile(r"\d+")
-
-
-@dataclass(frozen=True)
-class Query:
-    text: str
-    vector: np.ndarray
-    tokens: tuple[str, ...]
-    kind: str | None
-
-
-@dataclass(frozen=True)
-class Candidates:
-    """Candidate sentence ids and a feature row for each (columns in FEATURES order)."""
-
-    ids: np.ndarray
-    features: np.ndarray
-    bm25_strength: float  # best sentence BM25 over the question's total IDF: comparable across questions
-
-
-def boilerplate_flags(texts: Iterable[str], docs: Sequence[int], n_docs: int) -> np.ndarray:
-    """1 for sentences whose words (digits masked) recur in 40% of documents (and 3+): copyright lines,
-    addresses. Rarer repeats are often answers ("Overall effectiveness Good" on several cover pages). A property
-    of the whole corpus, so the index build computes it (units.npz ``sent_boilerplate``), never a query."""
-    docs_by_text: dict[str, set[int]] = defaultdict(set)
-    keys = []
-    for text, doc in zip(texts, docs, strict=True):
-        key = _DIGITS.sub("#", " ".join(text.lower().split()))
-        keys.append(key)
-        docs_by_text[key].add(int(doc))
-    floor = max(3, int(0.4 * n_docs))
-    return np.array([1 if len(docs_by_text[k]) >= floor else 0 for k in keys], dtype=np.uint8)
-
-
-def doc_units(unit_doc: np.ndarray, docs: Iterable[int]) -> np.ndarray:
-    """Ascending ids of the units of ``docs``; ``unit_doc`` is non-decreasing (units are stored document by
-    document), so each document is one id range found by binary search."""
-    wanted = np.array(sorted(set(docs)), dtype=unit_doc.dtype)  # same dtype: no cast (copy) of unit_doc
-    lo = np.searchsorted(unit_doc, wanted, side="left")
-    hi = np.searchsorted(unit_doc, wanted, side="right")
-    ranges = [np.arange(a, b, dtype=np.int64) for a, b in zip(lo, hi, strict=True) if b > a]
-    return np.concatenate(ranges) if ranges else np.zeros(0, np.int64)
+from assistant.index.store import IndexStore, doc_units
+from assistant.query.types import FEATURES, Candidates, Query
 
 
 class _DocTokens:
@@ -92,8 +40,9 @@ class _DocTokens:
 class Searcher:
     """Query-time views of one IndexStore; built once per loaded index."""
 
-    def __init__(self, store: IndexStore) -> None:
+    def __init__(self, store: IndexStore, fusion_bm25_weight: float) -> None:
         self.store = store
+        self.fusion_bm25_weight = fusion_bm25_weight  # params.json "fusion"
         self._doc_tokens = _DocTokens(store)
         # index.py stores units document by document; checked once per loaded index, not assumed
         self._doc_ordered = {k: bool(np.all(a[1:] >= a[:-1])) for k, a in
@@ -135,7 +84,7 @@ class Searcher:
         dense_chunks = self._dense_top(s.chunk_index, s.chunk_vectors, q, chunk_k * 2, chunk_allowed)
         bm25_chunks = chunk_bm25.top(chunk_k)
         pool = np.unique(np.concatenate([dense_chunks, bm25_chunks]))
-        fused = s.chunk_vectors[pool] @ q + 0.3 * chunk_bm25.at(pool) / (max_cb or 1.0)
+        fused = s.chunk_vectors[pool] @ q + self.fusion_bm25_weight * chunk_bm25.at(pool) / (max_cb or 1.0)
         best_chunks = pool[np.argsort(-fused)[:chunk_k]]
 
         ids: set[int] = set()
@@ -179,9 +128,7 @@ class Searcher:
         neighbour = np.maximum(np.where(same_prev, s.sent_vectors[prev_ids] @ q, 0.0),
                                np.where(same_next, s.sent_vectors[next_ids] @ q, 0.0))
         chunk_dense, chunk_lex = self._chunk_features(cand, q, chunk_bm25)
-        has_type = np.zeros(len(cand), np.float32)
-        if query.kind:
-            has_type[:] = [bool(answer_spans(s.sentence_text(int(i)), query.kind, query.text)) for i in cand]
+        has_type = np.zeros(len(cand), np.float32)  # filled by ranking.with_answer_type: how answers are cut
         columns = {
             "sent_dense": sent_dense, "chunk_dense": chunk_dense, "neighbour_dense": neighbour,
             "sent_bm25": sent_bm25.at(cand) / (max_sb or 1.0), "chunk_bm25": chunk_lex / (max_cb or 1.0),

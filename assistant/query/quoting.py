@@ -1,108 +1,18 @@
-"""Extractive answers: score candidate sentences, decide whether to answer, and build verbatim quotes.
+"""Stage 5 of the question path: turn scored candidates into verbatim, de-duplicated, highlighted quotes.
 
-A quote is always ``page_text[start:end]`` of one page; nothing is paraphrased. The sentence score is a linear
-combination of retrieval.FEATURES; whether to answer at all is decided on a separate evidence score built from
-signals that are comparable across questions (absolute cosine, share of the question's rare words covered),
-because max-normalised BM25 is 1.0 for every question's best hit and says nothing about answerability.
-Weights and the threshold were chosen on the tuning half of the gold set (bench/tune_answering.py).
+A quote is always ``page_text[start:end]`` of one page; nothing is paraphrased. A neighbour sentence is merged in
+when it scores nearly as well, when the best sentence is a stub of a table row, or when the question wants a kind
+of span (a name, a date) that only the neighbour holds.
 """
 
 from __future__ import annotations
-
-from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from assistant.config import AnswerSettings
 from assistant.index.store import IndexStore
 from assistant.query.answer_types import answer_spans
-from assistant.query.retrieval import FEATURES, Candidates, Query
-
-# Chosen by bench/tune_answering.py on eval/bundled_gold_tune.jsonl (tuning half only).
-DEFAULT_WEIGHTS: dict[str, float] = {
-    "sent_dense": 0.2812, "chunk_dense": 0.125, "neighbour_dense": 0.225, "sent_bm25": 0.0, "chunk_bm25": 0.6,
-    "cover": 0.0625, "cover_context": 0.375, "doc_match": 0.3, "answer_type": 0.1875, "boilerplate": -0.5,
-}
-# Evidence for answering at all: a logistic model over the best sentence's absolute signals plus the
-# question-level BM25 strength (see module docstring), shifted so that 0 is the operating point chosen on the
-# tuning half (answerable questions wrongly refused <= 7%).
-EVIDENCE_WEIGHTS: dict[str, float] = {
-    "sent_dense": 2.7567, "chunk_dense": 3.3555, "cover": 0.0, "cover_context": 1.6206, "doc_match": 2.5801,
-    "answer_type": 0.1604, "bm25_strength": 0.0,
-}
-EVIDENCE_BIAS = -4.68
-
-
-@dataclass(frozen=True)
-class Location:
-    doc: str
-    page: int | None
-    start: int
-    end: int
-
-
-@dataclass(frozen=True)
-class Quote:
-    """A verbatim slice of one page: ``text == page_text[start:end]``; ``highlight`` is the answer-bearing span."""
-
-    text: str
-    doc: str
-    title: str
-    page: int | None
-    start: int
-    end: int
-    score: float
-    highlight: str | None = None
-    highlight_start: int | None = None  # offsets into the same page text as start/end
-    highlight_end: int | None = None
-    also_in: tuple[Location, ...] = ()  # other places with the same words (e.g. a news article quoting a report)
-
-    def to_json(self) -> dict[str, object]:
-        d = asdict(self)
-        d["score"] = round(self.score, 4)
-        d["also_in"] = [asdict(loc) for loc in self.also_in]
-        return d
-
-
-@dataclass(frozen=True)
-class Answer:
-    question: str
-    answered: bool
-    quotes: tuple[Quote, ...]  # when not answered: the closest passages, which are NOT an answer
-    evidence: float
-    timings_ms: dict[str, float] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "question": self.question, "answered": self.answered,
-            "quotes": [q.to_json() for q in self.quotes] if self.answered else [],
-            "closest": [] if self.answered else [q.to_json() for q in self.quotes],
-            "evidence": round(self.evidence, 4),
-            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
-        }
-
-
-def _vector(weights: dict[str, float]) -> np.ndarray:
-    return np.array([weights.get(f, 0.0) for f in FEATURES], dtype=np.float32)
-
-
-def score_candidates(cands: Candidates, weights: dict[str, float]) -> np.ndarray:
-    return cands.features @ _vector(weights) if len(cands.ids) else np.zeros(0, np.float32)
-
-
-def evidence_features(cands: Candidates, best: int) -> np.ndarray:
-    """The inputs of the answer-or-abstain decision, in EVIDENCE_FEATURES order."""
-    return np.append(cands.features[best], cands.bm25_strength).astype(np.float32)
-
-
-EVIDENCE_FEATURES = (*FEATURES, "bm25_strength")
-
-
-def evidence_score(x: np.ndarray, weights: dict[str, float] | None = None, bias: float | None = None) -> float:
-    """Log-odds that the question is answerable from the best sentence; >= threshold (default 0) answers."""
-    w = weights or EVIDENCE_WEIGHTS
-    vec = np.array([w.get(f, 0.0) for f in EVIDENCE_FEATURES], dtype=np.float32)
-    return float(x @ vec + (EVIDENCE_BIAS if bias is None else bias))
+from assistant.query.types import Candidates, Location, Query, Quote
 
 
 def _fold(text: str) -> str:

@@ -1,0 +1,39 @@
+"""Stage 1 of the question path: check the user's text and prepare it (vector, search tokens, wanted span kind)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from assistant.index.lexical import tokenize
+from assistant.query.answer_types import question_type
+from assistant.query.types import Query
+
+MAX_QUESTION_CHARS = 2000
+
+
+class BadQuestion(ValueError):
+    """The question cannot be asked as given (empty, too long, or not text)."""
+
+
+class QueryEncoder(Protocol):
+    def encode_query(self, text: str) -> np.ndarray: ...
+
+
+def check_question(question: str) -> str:
+    """The question with control characters blanked and whitespace collapsed; BadQuestion if unusable."""
+    if not isinstance(question, str):
+        raise BadQuestion("the question must be text")
+    cleaned = "".join(c if c.isprintable() or c in "\n\t" else " " for c in question).strip()
+    if not cleaned:
+        raise BadQuestion("the question is empty")
+    if len(cleaned) > MAX_QUESTION_CHARS:
+        raise BadQuestion(f"the question is {len(cleaned)} characters long; the limit is {MAX_QUESTION_CHARS}")
+    return " ".join(cleaned.split())
+
+
+def prepare_question(question: str, encoder: QueryEncoder) -> Query:
+    """Checked text, its embedding, its BM25 tokens and the kind of span it asks for (a name, a date...)."""
+    text = check_question(question)
+    return Query(text, encoder.encode_query(text), tuple(tokenize(text)), question_type(text))

@@ -1,0 +1,82 @@
+"""The values that flow through the question path: a prepared Query, its Candidates, and the Answer made of Quotes.
+
+They are plain frozen dataclasses so every stage (and every bench or tuning script) can hold, inspect and pass
+them on without knowing how the stage before made them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+FEATURES = (
+    "sent_dense", "chunk_dense", "neighbour_dense", "sent_bm25", "chunk_bm25",
+    "cover", "cover_context", "doc_match", "answer_type", "boilerplate",
+)
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    vector: np.ndarray
+    tokens: tuple[str, ...]
+    kind: str | None
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Candidate sentence ids and a feature row for each (columns in FEATURES order)."""
+
+    ids: np.ndarray
+    features: np.ndarray
+    bm25_strength: float  # best sentence BM25 over the question's total IDF: comparable across questions
+
+
+@dataclass(frozen=True)
+class Location:
+    doc: str
+    page: int | None
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A verbatim slice of one page: ``text == page_text[start:end]``; ``highlight`` is the answer-bearing span."""
+
+    text: str
+    doc: str
+    title: str
+    page: int | None
+    start: int
+    end: int
+    score: float
+    highlight: str | None = None
+    highlight_start: int | None = None  # offsets into the same page text as start/end
+    highlight_end: int | None = None
+    also_in: tuple[Location, ...] = ()  # other places with the same words (e.g. a news article quoting a report)
+
+    def to_json(self) -> dict[str, object]:
+        d = asdict(self)
+        d["score"] = round(self.score, 4)
+        d["also_in"] = [asdict(loc) for loc in self.also_in]
+        return d
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answered: bool
+    quotes: tuple[Quote, ...]  # when not answered: the closest passages, which are NOT an answer
+    evidence: float
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "question": self.question, "answered": self.answered,
+            "quotes": [q.to_json() for q in self.quotes] if self.answered else [],
+            "closest": [] if self.answered else [q.to_json() for q in self.quotes],
+            "evidence": round(self.evidence, 4),
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }
