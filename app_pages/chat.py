@@ -13,6 +13,7 @@ import streamlit as st
 from app_pages.shared import FILTER_KEY, K_KEY, STRICTNESS_KEY, Library, current_store, get_library
 from assistant.api import BadQuestion
 from assistant.index.store import IndexStore
+from assistant.ingest.registry import mime_type
 from assistant.library import (
     STRICTNESS_HELP,
     STRICTNESS_LEVELS,
@@ -33,7 +34,6 @@ section[data-testid="stSidebar"] { min-width: 23rem; }
 [data-testid="stSidebar"] [data-testid="stMultiSelectTagsContainer"] [data-tag],
 [data-testid="stSidebar"] [data-testid="stMultiSelectTagsContainer"] [data-tag] > span { max-width: 100% !important; }
 </style>"""
-_MIME = {".pdf": "application/pdf", ".txt": "text/plain", ".md": "text/markdown"}  # HTML: download, never render
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def _quote(library: Library, store: IndexStore, quote: Quote, key: str, closest:
         return
     kind = path.suffix.lstrip(".").upper() or "file"
     right.download_button(f"Download {kind}", data=lambda p=path: Path(p).read_bytes(), file_name=path.name,
-                          mime=_MIME.get(path.suffix.lower(), "application/octet-stream"), key=f"dl-{key}",
+                          mime=mime_type(path), key=f"dl-{key}",
                           on_click="ignore", icon=":material/download:", help="Download the original file")
 
 

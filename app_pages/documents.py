@@ -7,6 +7,7 @@ import streamlit as st
 from app_pages.shared import Library, current_store, get_library, update_index
 from assistant.index.build import BuildReport
 from assistant.index.store import IndexStore
+from assistant.ingest.registry import supported_suffixes
 from assistant.library import (
     SUPPORTED_LABEL,
     LibraryError,
@@ -19,7 +20,7 @@ from assistant.library import (
 from assistant.render import caption_html, notice_html
 
 NOTICE_KEY = "documents_notice"  # what the last upload/removal did, shown after the page reloads
-UPLOAD_TYPES = ["pdf", "txt", "md", "html", "htm"]
+UPLOAD_TYPES = sorted(s.lstrip(".") for s in supported_suffixes())
 
 
 def _overview(library: Library, store: IndexStore) -> None:

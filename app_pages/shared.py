@@ -14,8 +14,9 @@ from pathlib import Path
 import streamlit as st
 
 from assistant.api import Assistant
+from assistant.errors import IndexUnavailable
 from assistant.index.build import BuildReport, Problem
-from assistant.index.store import POINTER, IndexStore, IndexUnavailable
+from assistant.index.store import POINTER, IndexStore
 from assistant.ingest.documents import discover
 from assistant.library import DEFAULT_STRICTNESS
 from assistant.render import notice_html

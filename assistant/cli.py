@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.config import DEFAULT_DOCS_DIR, DEFAULT_INDEX_DIR, IndexSettings
-from assistant.index.store import IndexUnavailable
+from assistant.errors import IndexUnavailable
 
 EXIT_OK, EXIT_BAD = 0, 2
 

@@ -30,13 +30,13 @@ import numpy as np
 from assistant.config import AnswerSettings
 from assistant.index.store import DocRecord, IndexStore
 from assistant.ingest.documents import (
-    SUPPORTED_SUFFIXES,
     DocumentError,
     discover,
     file_sha256,
     is_ignored,
     load_document,
 )
+from assistant.ingest.registry import kind_label, supported_label, supported_suffixes
 from assistant.query.decision import (
     UnknownStrictness,
     default_strictness,
@@ -47,7 +47,7 @@ from assistant.query.decision import (
 
 UPLOADS_FOLDER = "uploads"
 MAX_NAME_CHARS = 120
-SUPPORTED_LABEL = "PDF, TXT, MD, HTML"
+SUPPORTED_LABEL = supported_label()
 _UNSAFE_CHARS = re.compile(r"[^\w .,()+&'@-]")
 _DOTS = re.compile(r"\.{2,}")
 _SPACES = re.compile(r"\s+")
@@ -118,7 +118,7 @@ def safe_upload_name(name: str) -> str:
         raise LibraryError(f"{name!r} is not a usable file name")
     path = PurePosixPath(text)
     suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES or not path.stem.strip(" ._"):
+    if suffix not in supported_suffixes() or not path.stem.strip(" ._"):
         shown = suffix or "no extension"
         raise LibraryError(f"unsupported file type ({shown}); supported types are {SUPPORTED_LABEL}")
     if is_ignored(text):
@@ -145,7 +145,7 @@ def document_path(docs_dir: Path, doc: str) -> Path:
     path = docs_dir / rel
     if not _inside(path, docs_dir):
         raise LibraryError(f"{doc!r} is outside the documents folder")
-    if not path.is_file() or path.suffix.lower() not in SUPPORTED_SUFFIXES:
+    if not path.is_file() or path.suffix.lower() not in supported_suffixes():
         raise LibraryError(f"no document {doc!r} in the documents folder")
     return path
 
@@ -252,14 +252,13 @@ def remove_document(docs_dir: Path, doc: str) -> Path:
     return path
 
 
-_KINDS = {".pdf": "PDF", ".txt": "Text", ".md": "Markdown", ".html": "HTML", ".htm": "HTML"}
 
 
 def corpus_summary(store: IndexStore) -> CorpusSummary:
     """Documents, pages, chunks, when indexed and with which model: the corpus at a glance."""
     chunks = np.bincount(store.arrays["chunk_doc"], minlength=len(store.docs)) if store.docs else []
     docs = tuple(
-        DocumentSummary(d.doc, d.title, _KINDS.get(PurePosixPath(d.doc).suffix.lower(), "Text"), len(d.pages),
+        DocumentSummary(d.doc, d.title, kind_label(d.doc), len(d.pages),
                         int(chunks[i]), d.indexed_at)
         for i, d in enumerate(store.docs)
     )

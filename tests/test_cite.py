@@ -222,7 +222,7 @@ def test_quote_without_searchable_words_is_still_found_exactly(tmp_path) -> None
 def test_folded_texts_kept_are_bounded_and_lookups_stay_exact(bundled_index, monkeypatch: pytest.MonkeyPatch) -> None:
     """At a million chunks folding every document took 4.4 GB: only the most recently used are kept, up to
     FOLD_CACHE_CHARS characters, and a document dropped from the cache is folded again when a lookup needs it."""
-    from assistant import citations
+    from assistant.cite import citations
 
     assistant = Assistant(bundled_index)
     store = assistant.store

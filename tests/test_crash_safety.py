@@ -28,8 +28,9 @@ from test_cli import assert_one_line_error
 
 from assistant.api import Assistant
 from assistant.config import DEFAULT_MODEL, IndexSettings
-from assistant.embedding.embedder import resolve_model_path
-from assistant.index.store import MANIFEST_DIGEST, POINTER, IndexUnavailable, current_folder, load_store, write_store
+from assistant.embedding.model_files import resolve_model_path
+from assistant.errors import IndexUnavailable
+from assistant.index.store import MANIFEST_DIGEST, POINTER, current_folder, load_store, write_store
 
 QUESTIONS = ("Who is the harbour master that keeps a logbook of every vessel?",
              "When does pruning happen in the orchard?",

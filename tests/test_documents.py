@@ -14,7 +14,6 @@ from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from assistant.ingest.documents import (
     IGNORED_NAMES,
-    SUPPORTED_SUFFIXES,
     Document,
     DocumentError,
     Page,
@@ -22,9 +21,10 @@ from assistant.ingest.documents import (
     discover,
     file_sha256,
     load_document,
-    normalise_text,
     scan,
 )
+from assistant.ingest.normalise import normalise_text
+from assistant.ingest.registry import supported_suffixes
 
 CORPUS = Path(__file__).resolve().parent.parent / "documents"
 BRADFORD_2023 = CORPUS / "ofsted" / "ofsted-bradford-31-january-2023.pdf"
@@ -65,7 +65,7 @@ def text_of(doc: Document) -> str:
 
 
 def test_interface_constants() -> None:
-    assert SUPPORTED_SUFFIXES == {".txt", ".md", ".html", ".htm", ".pdf"}
+    assert supported_suffixes() == {".txt", ".md", ".html", ".htm", ".pdf", ".docx"}
     assert {"sources.md", "readme.md"} <= IGNORED_NAMES
 
 
@@ -343,7 +343,7 @@ def test_byte_order_marks_are_honoured(tmp_path: Path, encoding: str) -> None:
 
 def test_discover_finds_nested_supported_files_sorted(tmp_path: Path) -> None:
     for name in ("b.txt", "a/z.pdf", "a/y.md", "a/deep/x.HTML", "SOURCES.md", "a/README.md", "LICENSE.txt",
-                 "licence", ".hidden.txt", ".git/config.txt", "a/notes.docx", "c.htm"):
+                 "licence", ".hidden.txt", ".git/config.txt", "a/notes.rtf", "c.htm"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
     found = [p.relative_to(tmp_path).as_posix() for p in discover(tmp_path)]
@@ -359,7 +359,7 @@ def test_discover_survives_a_symlink_loop(tmp_path: Path) -> None:
 
 
 def test_scan_reports_what_cannot_be_indexed_once_and_skips_metadata_silently(tmp_path: Path) -> None:
-    for name in ("a/report.txt", "a/minutes.docx", "SOURCES.md", ".hidden.pdf", "noext"):
+    for name in ("a/report.txt", "a/minutes.rtf", "SOURCES.md", ".hidden.pdf", "noext"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
     os.mkfifo(tmp_path / "pipe.txt")  # opening it would block forever
@@ -370,10 +370,10 @@ def test_scan_reports_what_cannot_be_indexed_once_and_skips_metadata_silently(tm
     result = scan(tmp_path)
     assert [p.relative_to(tmp_path).as_posix() for p in result.files] == ["a/report.txt"]
     assert [(e.path.relative_to(tmp_path).as_posix(), e.reason) for e in result.problems] == [
-        ("a/minutes.docx", "unsupported file type '.docx' (supported: PDF, TXT, MD, HTML)"),
+        ("a/minutes.rtf", "unsupported file type '.rtf' (supported: PDF, TXT, MD, HTML, DOCX)"),
         ("a/up", "symlink loop (the folder link points back to a folder containing it)"),
         ("gone.pdf", "broken symbolic link (its target does not exist)"),
-        ("noext", "unsupported file type 'noext' (supported: PDF, TXT, MD, HTML)"),
+        ("noext", "unsupported file type 'noext' (supported: PDF, TXT, MD, HTML, DOCX)"),
         ("pipe.txt", "not a regular file"),
         ("self.md", "symlink loop (the link points back to itself)"),
     ]

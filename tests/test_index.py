@@ -13,8 +13,9 @@ from conftest import TINY_FILES, CorpusFactory
 import assistant.index.store as index_store
 from assistant.api import Assistant
 from assistant.config import FORMAT_VERSION, IndexSettings
+from assistant.errors import IndexUnavailable
 from assistant.index.build import BuildReport
-from assistant.index.store import POINTER, IndexUnavailable, current_folder, load_store
+from assistant.index.store import POINTER, current_folder, load_store
 
 ALL_TINY = tuple(sorted(TINY_FILES))
 HARBOUR_Q = "Who is the harbour master that keeps a logbook of every vessel?"

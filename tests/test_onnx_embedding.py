@@ -13,12 +13,14 @@ import pytest
 from conftest import TINY_FILES, write_corpus
 from test_no_network import run_guarded
 
-from assistant import onnx_embedding
 from assistant.api import Assistant
 from assistant.config import DEFAULT_MODEL, IndexSettings
-from assistant.embedding.embedder import Embedder, index_cache_dir, resolve_model_path
+from assistant.embedding import onnx_backend as onnx_embedding
+from assistant.embedding.embedder import Embedder, index_cache_dir
+from assistant.embedding.model_files import resolve_model_path
+from assistant.errors import ModelUnavailable
 from assistant.index.build import build_index
-from assistant.index.store import ModelUnavailable, read_manifest
+from assistant.index.store import read_manifest
 
 TEXTS = [
     *(line for text in TINY_FILES.values() for line in text.splitlines() if line.strip()),
@@ -99,7 +101,7 @@ def test_a_second_index_links_the_machine_export_instead_of_exporting(tmp_path: 
     import subprocess
     import sys
 
-    from assistant.embedding.embedder import default_cache_dir
+    from assistant.embedding.model_files import default_cache_dir
 
     Embedder(DEFAULT_MODEL, "onnx-int8", cache).encode(TEXTS[:1])
     shared = onnx_embedding.export_path(default_cache_dir(), DEFAULT_MODEL, resolve_model_path(DEFAULT_MODEL),

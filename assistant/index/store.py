@@ -34,6 +34,7 @@ import faiss  # noqa: F401  (test_crash_safety.py wraps store.faiss.write_index 
 import numpy as np
 
 from assistant.config import EXPORT_VERSION, FORMAT_VERSION
+from assistant.errors import IndexUnavailable
 from assistant.index.lexical import Bm25Index
 from assistant.index.vector_index import IndexSpec, VectorIndex
 from assistant.ingest.documents import LOADER_VERSION, file_sha256
@@ -56,24 +57,6 @@ ARRAY_NAMES = (
     "chunk_doc", "chunk_page", "chunk_first", "chunk_last", "chunk_start", "chunk_end",
     "sent_boilerplate",  # 1 for boilerplate sentences (index.boilerplate.boilerplate_flags), computed at build time
 )
-
-
-class IndexUnavailable(Exception):
-    """The index is missing, damaged, or was built with settings this program cannot use."""
-
-
-class ModelUnavailable(IndexUnavailable):
-    """The embedding model (the one the index was built with, or the one asked for) cannot be loaded here."""
-
-    def __init__(self, model: str, cause: BaseException) -> None:
-        lines = str(cause).strip().splitlines()
-        detail = (lines[0][:160] if lines else "") or type(cause).__name__
-        super().__init__(
-            f"the embedding model {model!r} cannot be loaded ({detail}); models must already be on disk "
-            "(downloads are switched off): install it, or build the index with an available model "
-            "(`assistant index --model NAME_OR_PATH`)"
-        )
-        self.model = model
 
 
 def versions() -> dict[str, int]:

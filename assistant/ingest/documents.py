@@ -1,36 +1,29 @@
-"""Document discovery, loading and text normalisation.
+"""Document discovery and loading: which files a documents folder holds, and one file into a Document.
 
-Every offset the product reports indexes into `Page.text`, so text is normalised exactly once, here, and
-stored normalised; the same `normalise_text` is applied to questions and pasted quotes so they compare
-like with like. Single line breaks are kept: PDF line structure marks headings, bullets and table rows.
-Web furniture (ads, teasers, sidebars, reader comments) is removed from .txt/.md/.html files by the
-general rules in `assistant.cleaning`; PDFs lose repeated running headers and page numbers instead.
+The format of a file (its reader, chosen by suffix) comes from ``ingest.registry``; every offset the product
+reports indexes into ``Page.text``, normalised once by ``ingest.normalise``. What is the same for every format
+lives here: hyphenation joined with the whole document's vocabulary, the title, and the context line (title,
+humanised file name, an early date line) that every chunk carries.
 """
 
 from __future__ import annotations
 
 import errno
 import hashlib
-import io
-import itertools
-import logging
 import os
 import re
 import stat
-import unicodedata
-import warnings
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from pypdf import PdfReader
-
-from assistant.ingest.cleaning import clean_web_text, html_to_text
+from assistant.ingest.normalise import WORD as _WORD
+from assistant.ingest.normalise import join_hyphenated, normalise_basic, vocabulary
+from assistant.ingest.registry import format_for, supported_label
+from assistant.ingest.types import Document, DocumentError, Page, short_reason
 
 # Bump when loading, cleaning or normalisation rules change: stored offsets from older rules are invalid
 # even though the files' content hashes are unchanged.
 LOADER_VERSION = 1
-SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".html", ".htm", ".pdf"})
 IGNORED_NAMES: frozenset[str] = frozenset(
     {"sources.md", "sources.txt", "readme.md", "readme.txt", "readme.html", "readme", "license", "licence",
      "copying", "notice", "notice.md", "notice.txt", "changelog.md", "contributing.md", "authors.md"}
@@ -39,58 +32,9 @@ _IGNORED_PREFIXES = ("license", "licence", "copying")  # LICENSE.txt, LICENCE-CC
 _TITLE_MAX = 200
 _CONTEXT_MAX = 300
 
-# Ligatures unfolded, and Symbol/Wingdings bullet glyphs (private-use code points in PDFs made with Word)
-# mapped to real bullets so bullet lists look alike whatever font drew them.
-_GLYPHS = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st",
-                         "\uf0b7": "•", "\uf06e": "•", "\uf06c": "•", "\uf0a7": "•", "\uf0a8": "•",
-                         "\uf0d8": "•", "\uf076": "•", "\uf0fc": "•", "\uf02d": "-"})
-_INVISIBLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
-                        r"\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
-_SPACES = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
-_SPACE_RUN = re.compile(r" {2,}")
-_LINE_BREAKS = re.compile(r"\r\n?|[\x0b\x0c\x85\u2028\u2029]")
-_WORD = re.compile(r"[^\W\d_]+")
-_HYPHEN_PAIR = re.compile(r"(?=\b([^\W\d_]+-[^\W\d_]+))")
-_BROKEN_WORD = re.compile(r"[^\W\d_]+-\n[^\W\d_]*")
-_HYPHEN_END = re.compile(r"([^\W\d_]+)-$")
-# Prefixes that keep their hyphen ("multi-agency") when the document shows neither spelling of the word.
-_COMPOUND_PREFIXES = frozenset({"multi", "co", "non", "self", "well", "cross", "inter", "anti", "semi", "ex",
-                                "post", "pre", "sub", "re", "de", "e", "un", "mid", "over", "under"})
-_MIN_EVIDENCE_WORDS = 1000  # below this, word counts say nothing about a hyphen
-_PAGE_NUMBER = re.compile(r"(?:page\s+)?(\d{1,4})(?:\s*(?:of|/)\s*\d{1,4})?", re.IGNORECASE)
-_TITLE_STOP = re.compile(r"(inspection dates?|dates? of (inspection|visit)|lead inspector|report published"
-                         r"|published|judgement|the overall judgement|contents|summary)\b", re.IGNORECASE)
 _MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE = re.compile(rf"\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b|\b\d{{1,2}}(st|nd|rd|th)?\s+{_MONTH}(\s|$)"
                    rf"|\b{_MONTH}\s+(19|20)\d\d\b", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
-
-
-@dataclass(frozen=True)
-class Page:
-    number: int | None  # 1-based for PDFs; None for text, Markdown and HTML files
-    text: str  # normalised text: every offset in the product indexes into this string
-
-
-@dataclass(frozen=True)
-class Document:
-    doc: str  # path relative to the documents root, POSIX separators
-    title: str
-    context: str  # title | humanised file stem | early date line: metadata every chunk can carry
-    pages: tuple[Page, ...]
-    content_hash: str  # sha256 of the raw bytes, so an index can tell which files changed
-
-
-class DocumentError(Exception):
-    """A file that cannot be loaded; str() is a one-line human reason such as 'encrypted PDF'."""
-
-    def __init__(self, path: Path, reason: str) -> None:
-        super().__init__(reason)
-        self.path = path
-        self.reason = reason
-
-    def __str__(self) -> str:
-        return self.reason
 
 
 def is_ignored(name: str) -> bool:
@@ -173,10 +117,9 @@ def _not_loadable(path: Path) -> str | None:
 
 def unsupported_reason(path: Path) -> str | None:
     """'unsupported file type ...' for a file whose extension no loader handles, else None."""
-    suffix = path.suffix.lower()
-    if suffix in SUPPORTED_SUFFIXES:
+    if format_for(path) is not None:
         return None
-    return f"unsupported file type '{suffix or path.name}' (supported: PDF, TXT, MD, HTML)"
+    return f"unsupported file type '{path.suffix.lower() or path.name}' (supported: {supported_label()})"
 
 
 def check_size(path: Path, max_bytes: int | None) -> None:
@@ -203,68 +146,6 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def normalise_text(text: str) -> str:
-    """The shared normaliser: documents, questions and quotes all pass through it."""
-    basic = _normalise_basic(text)
-    return _join_hyphenated(basic, *_vocabulary([basic]))
-
-
-def _normalise_basic(text: str) -> str:
-    """Character and whitespace normalisation; idempotent, keeps single line breaks."""
-    text = _LINE_BREAKS.sub("\n", text.translate(_GLYPHS))
-    text = unicodedata.normalize("NFC", _SPACES.sub(" ", _INVISIBLE.sub("", text)))
-    out: list[str] = []
-    for line in text.split("\n"):
-        line = _SPACE_RUN.sub(" ", line.strip(" "))
-        if line or (out and out[-1]):
-            out.append(line)
-    while out and not out[-1]:
-        out.pop()
-    return "\n".join(out)
-
-
-def _vocabulary(texts: list[str]) -> tuple[Counter[str], Counter[str]]:
-    """Word and hyphenated-pair counts, excluding the words broken across lines that we must decide on."""
-    words: Counter[str] = Counter()
-    pairs: Counter[str] = Counter()
-    for text in texts:
-        low = _BROKEN_WORD.sub(" ", text.lower())
-        words.update(_WORD.findall(low))
-        pairs.update(_HYPHEN_PAIR.findall(low))
-    return words, pairs
-
-
-def _keep_hyphen(prefix: str, suffix: str, words: Counter[str], pairs: Counter[str]) -> bool:
-    """Trust the document's own spelling; without it, keep the hyphen unless neither part is a word anywhere
-    in a document big enough to tell: born-digital reports break lines at hyphens only where the word has
-    one ("evidenced-|based", "for-|profit" stay), while "recom-|mendations" is a broken word."""
-    p, s = prefix.lower(), suffix.lower()
-    joined, hyphenated = words[p + s], pairs[f"{p}-{s}"]
-    if joined != hyphenated:
-        return hyphenated > joined
-    return p in words or s in words or p in _COMPOUND_PREFIXES or words.total() < _MIN_EVIDENCE_WORDS
-
-
-def _join_hyphenated(text: str, words: Counter[str], pairs: Counter[str]) -> str:
-    """Rejoin words hyphenated at a line break and move the break after the word ("evidenced-based\\n")."""
-    lines = text.split("\n")
-    i = 0
-    while i < len(lines) - 1:
-        end, nxt = _HYPHEN_END.search(lines[i]), lines[i + 1]
-        if end is None or not nxt[:1].islower():
-            i += 1
-            continue
-        token, _, rest = nxt.partition(" ")
-        suffix = _WORD.match(token)
-        keep = _keep_hyphen(end.group(1), suffix.group() if suffix else "", words, pairs)
-        lines[i] = (lines[i] if keep else lines[i][:-1]) + token
-        if rest:
-            lines[i + 1] = rest
-        else:
-            del lines[i + 1]
-    return "\n".join(lines)
-
-
 def load_document(path: Path, root: Path) -> Document:
     """Load, clean and normalise one file; any failure is a DocumentError with a one-line reason."""
     try:
@@ -272,40 +153,29 @@ def load_document(path: Path, root: Path) -> Document:
     except DocumentError:
         raise
     except Exception as exc:  # a bad file must never stop an index build
-        raise DocumentError(path, f"unexpected error: {_short(exc)}") from exc
+        raise DocumentError(path, f"unexpected error: {short_reason(exc)}") from exc
 
 
 def _load(path: Path, root: Path) -> Document:
-    suffix = path.suffix.lower()
-    unsupported = unsupported_reason(path)
-    if unsupported:
-        raise DocumentError(path, unsupported)
+    fmt = format_for(path)
+    if fmt is None:
+        raise DocumentError(path, unsupported_reason(path) or "unsupported file type")
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise DocumentError(path, f"cannot read file: {exc.strerror or exc}") from exc
-    numbers: list[int | None]
-    if suffix == ".pdf":
-        texts = _strip_page_furniture([_normalise_basic(t) for t in _read_pdf(path, data)])
-        numbers, hint = list(range(1, len(texts) + 1)), _pdf_title(texts[0])
-    else:
-        text, hint = _read_text(path, data, suffix)
-        texts, numbers = [_normalise_basic(clean_web_text(text))], [None]
+    extracted = fmt.read(path, data)
+    texts, numbers, hint = extracted.texts, extracted.numbers, extracted.title
     if not any(texts):
-        raise DocumentError(path, "no extractable text" + (" (scanned PDF?)" if suffix == ".pdf" else ""))
-    vocabulary = _vocabulary(texts)
-    texts = [_join_hyphenated(t, *vocabulary) for t in texts]
+        raise DocumentError(path, "no extractable text" + fmt.empty_hint)
+    words = vocabulary(texts)
+    texts = [join_hyphenated(t, *words) for t in texts]
     stem = _humanise_stem(path.stem)
-    title = _shorten(_normalise_basic(hint or _first_meaningful_line(next(t for t in texts if t)) or stem
-                                      or path.name))
+    title = _shorten(normalise_basic(hint or _first_meaningful_line(next(t for t in texts if t)) or stem
+                                     or path.name))
     context = _context([title, stem, _date_line(next(t for t in texts if t))])
     pages = tuple(Page(n, t) for n, t in zip(numbers, texts, strict=True))
     return Document(_relative(path, root), title, context, pages, hashlib.sha256(data).hexdigest())
-
-
-def _short(exc: BaseException) -> str:
-    message = str(exc).strip().splitlines()
-    return (message[0][:120] if message else "") or type(exc).__name__
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -317,104 +187,6 @@ def _relative(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except (ValueError, OSError, RuntimeError):
         return path.name
-
-
-def _read_pdf(path: Path, data: bytes) -> list[str]:
-    """Raw text per page; pypdf's chatter about malformed objects is silenced, its errors are reported."""
-    logger = logging.getLogger("pypdf")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            reader = PdfReader(io.BytesIO(data))
-            if reader.is_encrypted:
-                try:
-                    decrypted = reader.decrypt("")
-                except Exception as exc:
-                    raise DocumentError(path, f"encrypted PDF (cannot decrypt: {_short(exc)})") from exc
-                if not decrypted:
-                    raise DocumentError(path, "encrypted PDF (password required)")
-            if len(reader.pages) == 0:
-                raise DocumentError(path, "PDF has no pages")
-            return [page.extract_text() or "" for page in reader.pages]
-    except DocumentError:
-        raise
-    except Exception as exc:
-        raise DocumentError(path, f"corrupt or unreadable PDF: {_short(exc)}") from exc
-    finally:
-        logger.setLevel(level)
-
-
-def _strip_page_furniture(texts: list[str]) -> list[str]:
-    """Drop running headers/footers and page numbers from the first and last three lines of each page.
-
-    A line is furniture when (digits folded) it recurs at a page edge on at least half the pages, which
-    needs three pages to be meaningful. Bare numbers go only when close to the page's own number, so a
-    table's last figure survives.
-    """
-    pages = [t.split("\n") for t in texts]
-
-    def edges(lines: list[str]) -> list[int]:
-        filled = [i for i, line in enumerate(lines) if line]
-        return sorted(set(filled[:3] + filled[-3:]))
-
-    def key(line: str) -> str:
-        return re.sub(r"\d+", "#", line).casefold()
-
-    counts = Counter(k for lines in pages for k in {key(lines[i]) for i in edges(lines)})
-    for number, lines in enumerate(pages, 1):
-        for i in edges(lines):
-            bare = _PAGE_NUMBER.fullmatch(lines[i])
-            recurring = len(pages) >= 3 and counts[key(lines[i])] * 2 >= len(pages)
-            if (bare and abs(int(bare.group(1)) - number) <= 5) or (recurring and _WORD.search(lines[i])):
-                lines[i] = ""
-    return [_normalise_basic("\n".join(lines)) for lines in pages]
-
-
-def _decode(path: Path, data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise DocumentError(path, "binary file, not text") from exc
-    head = data[:8192]
-    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 13) or b == 127)
-    if b"\x00" in head or controls * 10 > len(head):
-        raise DocumentError(path, "binary file, not text")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
-
-
-def _read_text(path: Path, data: bytes, suffix: str) -> tuple[str, str | None]:
-    """Decoded text (visible text for HTML) and a title from the markup when it has one."""
-    text = _decode(path, data)
-    if not text.strip():
-        raise DocumentError(path, "empty file")
-    if suffix in (".html", ".htm"):
-        return html_to_text(text)
-    if suffix == ".md":
-        heading = re.search(r"^#{1,6}\s+(.+)$", _normalise_basic(text), re.MULTILINE)
-        return text, heading.group(1).strip(" #") if heading else None
-    return text, None
-
-
-def _pdf_title(text: str) -> str | None:
-    """Title block of page 1: the lines before an "Inspection date(s)"-like label or before a lone 'and'
-    that starts a second title part; failing that, the 1-3 lines before the first sentence."""
-    lines = [line for line in text.split("\n") if _WORD.search(line)][:10]
-    for stop, line in enumerate(lines):
-        if _TITLE_STOP.match(line) or line.lower() in ("and", "&"):
-            if stop:
-                return re.sub(r"(?<=[^\W\d_])\d{1,2}$", "", " ".join(lines[:stop]))  # footnote mark
-            break
-    head = list(itertools.takewhile(lambda line: not _SENTENCE_END.search(line), lines[:3]))
-    title = " ".join(head or lines[:1])
-    return title if len(title.split()) >= 3 else None
 
 
 def _first_meaningful_line(text: str) -> str | None:

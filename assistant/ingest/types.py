@@ -1,0 +1,39 @@
+"""What loading produces: a Document of normalised Pages, or a DocumentError with a one-line reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int | None  # 1-based for PDFs; None for text, Markdown and HTML files
+    text: str  # normalised text: every offset in the product indexes into this string
+
+
+@dataclass(frozen=True)
+class Document:
+    doc: str  # path relative to the documents root, POSIX separators
+    title: str
+    context: str  # title | humanised file stem | early date line: metadata every chunk can carry
+    pages: tuple[Page, ...]
+    content_hash: str  # sha256 of the raw bytes, so an index can tell which files changed
+
+
+class DocumentError(Exception):
+    """A file that cannot be loaded; str() is a one-line human reason such as 'encrypted PDF'."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(reason)
+        self.path = path
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+def short_reason(exc: BaseException) -> str:
+    """The first line of an exception's message (at most 120 characters), for one-line problem reports."""
+    message = str(exc).strip().splitlines()
+    return (message[0][:120] if message else "") or type(exc).__name__
