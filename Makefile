@@ -26,6 +26,7 @@ run: install
 
 test: install browser
 	$(BIN)/ruff check assistant tests bench app.py app_pages
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 # Debian's Chromium for the real-browser test (tests/test_browser.py drives /usr/bin/chromium with Playwright;

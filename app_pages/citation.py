@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.shared import current_store, get_library
-from assistant.cite.citations import BadQuote, Citation
+from assistant.cite.types import BadQuote, Citation
 from assistant.render import diff_html, match_block_html
 
 VERDICT_TEXT = {

@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.cite.citations import Citation, Citer
+from assistant.cite.citations import Citer
+from assistant.cite.types import Citation
 from assistant.config import DEFAULT_INDEX_DIR, AnswerSettings, IndexSettings
 from assistant.embedding.embedder import Embedder, index_cache_dir
 from assistant.index.build import BuildReport, Problem, build_index

@@ -211,7 +211,7 @@ def _print_citation(c, indent: str = "") -> None:
 
 def cmd_cite(args: argparse.Namespace) -> int:
     from assistant.api import Assistant
-    from assistant.cite.citations import BadQuote
+    from assistant.cite.types import BadQuote
 
     assistant = Assistant(args.index)
     return _for_each_input(args.quote, "quote", assistant.cite, BadQuote, _print_citation, args.json)

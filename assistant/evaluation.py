@@ -21,13 +21,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.folding import fold_text
+
 if TYPE_CHECKING:
     from assistant.api import Assistant
     from assistant.config import AnswerSettings
 
-_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'", "′": "'", "″": '"'})
-_DASHES = re.compile(r"[\u2010-\u2015\u2212]")
-_BROKEN = re.compile(r"-\s*\n\s*")
 
 
 class GoldFormatError(ValueError):
@@ -46,13 +45,6 @@ class GoldItem:
         return bool(self.answers)
 
 
-def fold(text: str) -> str:
-    """Case, quote marks, dashes, line-break hyphenation and whitespace folded, for containment tests."""
-    text = _DASHES.sub("-", text.translate(_QUOTES)).replace("\u00ad", "")
-    text = _BROKEN.sub("", text)
-    return " ".join(text.lower().split())
-
-
 def doc_matches(quote_doc: str, gold_doc: str | None) -> bool:
     return gold_doc is None or quote_doc == gold_doc or quote_doc.endswith("/" + gold_doc.lstrip("/"))
 
@@ -60,8 +52,8 @@ def doc_matches(quote_doc: str, gold_doc: str | None) -> bool:
 def quote_hits(quote_text: str, quote_doc: str, item: GoldItem) -> bool:
     if not item.answers or not doc_matches(quote_doc, item.doc):
         return False
-    folded = fold(quote_text)
-    return any(fold(a) in folded for a in item.answers)
+    folded = fold_text(quote_text)
+    return any(fold_text(a) in folded for a in item.answers)
 
 
 def first_hit_rank(quotes: Sequence[tuple[str, str]], item: GoldItem) -> int | None:

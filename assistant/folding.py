@@ -85,6 +85,11 @@ def fold(text: str) -> Folded:
     return Folded(folded, origin.astype(np.int32 if len(text) < 2**31 else np.int64))
 
 
+def fold_text(text: str) -> str:
+    """Just the folded string: for containment tests (gold answers in quotes) and de-duplicating quotes."""
+    return fold(text).text
+
+
 def fold_quote(text: str) -> str:
     """A pasted quote folded for searching, without surrounding quote marks or sentence punctuation."""
     return fold(text).text.strip(_EDGE_PUNCT)

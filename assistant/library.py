@@ -256,7 +256,7 @@ def remove_document(docs_dir: Path, doc: str) -> Path:
 
 def corpus_summary(store: IndexStore) -> CorpusSummary:
     """Documents, pages, chunks, when indexed and with which model: the corpus at a glance."""
-    chunks = np.bincount(store.arrays["chunk_doc"], minlength=len(store.docs)) if store.docs else []
+    chunks = np.bincount(store.chunk_doc, minlength=len(store.docs)) if store.docs else []
     docs = tuple(
         DocumentSummary(d.doc, d.title, kind_label(d.doc), len(d.pages),
                         int(chunks[i]), d.indexed_at)

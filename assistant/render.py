@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.cite.citations import DiffOp, Match
+from assistant.cite.types import DiffOp, Match
 from assistant.query.types import Location, Quote
 
 _ENTITIES = {c: f"&#{ord(c)};" for c in "&<>\"'[]()*_`~#!|\\{}$:"}

@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from assistant.api import Assistant
-from assistant.cite.citations import BadQuote, Citation, Match, word_diff
+from assistant.cite.alignment import word_diff
+from assistant.cite.types import BadQuote, Citation, Match
 from assistant.cli import main
 from assistant.folding import fold, fold_quote
 

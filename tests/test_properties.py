@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from test_text import check_spans
 
 from assistant.api import Assistant, BadQuestion
-from assistant.cite.citations import BadQuote
+from assistant.cite.types import BadQuote
 from assistant.index.store import IndexStore, load_store
 from assistant.ingest.normalise import normalise_text
 from assistant.ingest.splitting import chunk_sentences, split_sentences

@@ -27,7 +27,7 @@ from test_cli import assert_one_line_error, run_main
 from test_documents import make_pdf
 
 from assistant.api import MAX_QUESTION_CHARS, Assistant, BadQuestion
-from assistant.cite.citations import BadQuote
+from assistant.cite.types import BadQuote
 from assistant.index.store import load_store
 
 BRADFORD_2023 = REPO_ROOT / "documents" / "ofsted" / "ofsted-bradford-31-january-2023.pdf"

@@ -16,20 +16,20 @@ inside quotation marks is quoting someone else (the news quoting a report), so i
 
 from __future__ import annotations
 
-import difflib
-import re
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz
 
+from assistant.cite.alignment import coverage, quoted, refine, word_diff
+from assistant.cite.types import BadQuote, Citation, Match, Part
 from assistant.embedding.embedder import Embedder
 from assistant.folding import Folded, fold, fold_quote
+from assistant.index.backend import IndexBackend, doc_units
 from assistant.index.lexical import tokenize
-from assistant.index.store import IndexStore, doc_units
 from assistant.ingest.normalise import normalise_text
 from assistant.ingest.splitting import split_sentences
 
@@ -41,80 +41,7 @@ NEAR_COVERAGE = 0.85  # or: this share of the quote's words occur, in order, in 
 MAX_MATCHES = 20
 _BM25_CANDIDATES = 100  # sentences whose documents are searched for an exact match
 _ALIGN_CANDIDATES = 20  # sentences (per search) around which a near match is aligned
-_EDGE = "\"'.,;:!?)"
 _REFINE = 8  # best coarse regions refined to word boundaries
-_WORD = re.compile(r"[^\s–—]+")
-_PUNCT = re.compile(r"^\W+|\W+$")
-_QUOTE_MARKS = str.maketrans({"’": "'", "‘": "'", "–": "-", "—": "-", "‐": "-", "‑": "-"})
-
-
-class BadQuote(ValueError):
-    """The quote cannot be looked up as given (empty, too long, or too short to mean anything)."""
-
-
-@dataclass(frozen=True)
-class Part:
-    """One page's piece of a match: ``text == page_text[start:end]``."""
-
-    page: int | None
-    start: int
-    end: int
-    text: str
-
-
-@dataclass(frozen=True)
-class DiffOp:
-    """One step of a word diff from the quote to the source: same, added (only in the quote), dropped (only in
-    the source), or changed."""
-
-    op: str
-    quote: str
-    source: str
-
-
-@dataclass(frozen=True)
-class Match:
-    """Where the quote (or its closest variant) is. ``page/start/end/text`` describe the first part; a match
-    across a page break has one part per page."""
-
-    doc: str
-    title: str
-    page: int | None
-    start: int
-    end: int
-    similarity: float
-    text: str
-    parts: tuple[Part, ...]
-    quoted: bool  # the source itself has these words inside quotation marks (it is quoting someone)
-    diff: tuple[DiffOp, ...] = ()
-
-    def to_json(self) -> dict[str, object]:
-        d = asdict(self)
-        d["similarity"] = round(self.similarity, 4)
-        return d
-
-
-@dataclass(frozen=True)
-class Citation:
-    """The verdict on one quote; for a pasted paragraph, ``sentences`` holds each sentence's own verdict."""
-
-    quote: str
-    verdict: str  # "exact" | "near" | "not_found"
-    matches: tuple[Match, ...]
-    closest: tuple[Match, ...] = ()  # only for not_found: the nearest passages, which are NOT the quote
-    sentences: tuple[Citation, ...] = ()
-    timings_ms: dict[str, float] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, object]:
-        out: dict[str, object] = {
-            "quote": self.quote, "verdict": self.verdict,
-            "matches": [m.to_json() for m in self.matches], "closest": [m.to_json() for m in self.closest],
-        }
-        if self.sentences:
-            out["sentences"] = [s.to_json() for s in self.sentences]
-        if self.timings_ms:
-            out["timings_ms"] = {k: round(v, 2) for k, v in self.timings_ms.items()}
-        return out
 
 
 @dataclass(frozen=True)
@@ -137,54 +64,6 @@ def check_quote(quote: str) -> str:
     return text
 
 
-def word_diff(quote: str, source: str) -> tuple[DiffOp, ...]:
-    """Word-level differences from the quote to the source text, comparing folded words."""
-    qw, sw = _words(quote), _words(source)
-    key = [_word_key(w) for w in qw], [_word_key(w) for w in sw]
-    ops: list[DiffOp] = []
-    for tag, a1, a2, b1, b2 in difflib.SequenceMatcher(None, key[0], key[1], autojunk=False).get_opcodes():
-        name = {"equal": "same", "insert": "dropped", "delete": "added", "replace": "changed"}[tag]
-        ops.append(DiffOp(name, " ".join(qw[a1:a2]), " ".join(sw[b1:b2])))
-    return tuple(ops)
-
-
-def _words(text: str) -> list[str]:
-    """Words split at spaces and dashes; a bare punctuation mark joins the word before it."""
-    out: list[str] = []
-    for w in _WORD.findall(text):
-        if out and not _word_key(w):
-            out[-1] += " " + w
-        else:
-            out.append(w)
-    return out
-
-
-def _coverage(diff: tuple[DiffOp, ...]) -> float:
-    """Share of the quote's words that the source has, in the same order."""
-    same = sum(len(d.quote.split()) for d in diff if d.op == "same")
-    total = sum(len(d.quote.split()) for d in diff)
-    return same / total if total else 0.0
-
-
-def _word_key(word: str) -> str:
-    return _PUNCT.sub("", word.translate(_QUOTE_MARKS).lower()).replace("-", "")
-
-
-def _quoted(joined: str, start: int) -> bool:
-    """Whether the text just before ``start`` leaves a quotation open (last mark is an opening one)."""
-    before = joined[max(0, start - 800) : start]
-    for i in range(len(before) - 1, -1, -1):
-        c = before[i]
-        if c == "“":
-            return True
-        if c == "”":
-            return False
-        if c == '"':
-            line = before[before.rfind("\n", 0, i) + 1 : i + 1]
-            return line.count('"') % 2 == 1
-    return False
-
-
 # Folded document texts kept for lookups, in characters (~6 bytes each: the joined and folded text, int32
 # offsets): all of the bundled corpus (~1M), while at 1M chunks (~480M) folding everything took 4.4 GB. A lookup
 # reads the few documents its candidate sentences are in, so the least recently used are dropped beyond this.
@@ -192,10 +71,10 @@ FOLD_CACHE_CHARS = 16_000_000
 
 
 class Citer:
-    """Citation lookups over one loaded IndexStore (folded document texts are built lazily, kept up to
+    """Citation lookups over one loaded IndexBackend (folded document texts are built lazily, kept up to
     FOLD_CACHE_CHARS characters, least recently used dropped first)."""
 
-    def __init__(self, store: IndexStore, embedder: Embedder | None) -> None:
+    def __init__(self, store: IndexBackend, embedder: Embedder | None) -> None:
         self.store = store
         self.embedder = embedder
         self._texts: OrderedDict[int, _DocText] = OrderedDict()
@@ -275,7 +154,7 @@ class Citer:
         return self._dense_ids(self.embedder.encode([text])[0])
 
     def _dense_ids(self, vector: np.ndarray) -> np.ndarray:
-        _, dense = self.store.sent_faiss.search(vector[None, :].astype(np.float32), _ALIGN_CANDIDATES)
+        _, dense = self.store.sent_index.search(vector[None, :].astype(np.float32), _ALIGN_CANDIDATES)
         return dense[0][dense[0] >= 0]
 
     def _find_near(self, text: str, q: str, top: np.ndarray, vector: np.ndarray | None) -> Citation:
@@ -285,7 +164,7 @@ class Citer:
         aligned = self._align(text, q, ids)
         floor = SHORT_NEAR_THRESHOLD if len(q.split()) < SHORT_WORDS else NEAR_THRESHOLD
         short = len(q.split()) < SHORT_WORDS
-        near = [m for m in aligned if m.similarity >= floor or not short and _coverage(m.diff) >= NEAR_COVERAGE]
+        near = [m for m in aligned if m.similarity >= floor or not short and coverage(m.diff) >= NEAR_COVERAGE]
         if near:
             return Citation(text, "near", tuple(near[:MAX_MATCHES]))
         return Citation(text, "not_found", (), tuple(self._whole_sentences(m) for m in aligned[:3]))
@@ -331,7 +210,7 @@ class Citer:
         seen: set[tuple[int, int, int]] = set()
         for (doc_id, _), (_, a, b, lo, hi) in regions:
             dt = self._doc_text(doc_id)
-            score, fa, fb = _refine(q, dt.folded.text, a, b, lo, hi)
+            score, fa, fb = refine(q, dt.folded.text, a, b, lo, hi)
             if fb <= fa or (doc_id, fa, fb) in seen:
                 continue
             seen.add((doc_id, fa, fb))
@@ -377,57 +256,7 @@ class Citer:
                 parts.append(Part(record.page_numbers[p], a, b, page_text[a:b]))
         head = parts[0]
         return Match(record.doc, record.title, head.page, head.start, head.end, similarity, head.text,
-                     tuple(parts), _quoted(dt.joined, start))
-
-
-def _word_starts(text: str, lo: int, hi: int) -> list[int]:
-    return [i for i in range(lo, hi) if (i == 0 or text[i - 1] == " ") and text[i] != " "]
-
-
-def _word_ends(text: str, lo: int, hi: int) -> list[int]:
-    return [i for i in range(lo + 1, hi + 1) if (i == len(text) or text[i] == " ") and text[i - 1] != " "]
-
-
-def _refine(q: str, hay: str, a: int, b: int, lo: int, hi: int) -> tuple[float, int, int]:
-    """Similarity (0-1) and folded [start, end) of the word-aligned passage near hay[a:b] closest to q; the
-    ends may move by up to half the quote's length, so words added to or dropped from the quote are covered."""
-    slack = max(12, len(q) // 2)
-    starts = _word_starts(hay, max(lo, a - slack), min(hi, a + slack) + 1) or [a]
-    ends = _word_ends(hay, max(lo, b - slack) - 1, min(hi, b + slack)) or [b]
-    best = (0.0, a, b)
-    for s in starts:
-        for e in ends:
-            if e > s:
-                r = fuzz.ratio(q, hay[s:e], score_cutoff=best[0] * 100) / 100
-                if r > best[0]:
-                    best = (r, s, e)
-    score, s, e = best
-    s, e = _anchor_edges(q, hay, s, e, lo, hi)
-    if (s, e) != best[1:]:
-        score = fuzz.ratio(q, hay[s:e]) / 100
-    while s < e and not hay[s].isalnum():
-        s += 1
-    while e > s and not hay[e - 1].isalnum() and hay[e - 1] not in "\"'.!?)":
-        e -= 1
-    return score, s, e
-
-
-def _anchor_edges(q: str, hay: str, s: int, e: int, lo: int, hi: int) -> tuple[int, int]:
-    """Stretch a passage to where the quote's own first and last two words occur nearby, so a diff shows the
-    words a quote left out ("Inspectors found [in the ... inspection] that") instead of a changed first word."""
-    words = q.split()
-    if len(words) < 4:
-        return s, e
-    head, tail = " ".join(words[:2]), " ".join(words[-2:]).rstrip(_EDGE)
-    if not hay.startswith(head, s):
-        i = hay.rfind(head, max(lo, s - len(q)), s)
-        if i >= 0 and (i == 0 or hay[i - 1] == " "):
-            s = i
-    if tail and hay[s:e].rstrip(_EDGE).rfind(tail) != len(hay[s:e].rstrip(_EDGE)) - len(tail):
-        i = hay.find(tail, e, min(hi, e + len(q)))
-        if i >= 0:
-            e = i + len(tail)
-    return s, e
+                     tuple(parts), quoted(dt.joined, start))
 
 
 def _ms(t0: float) -> dict[str, float]:

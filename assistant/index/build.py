@@ -76,7 +76,7 @@ class _Units:
     chunk_vectors: np.ndarray | None = None
 
 
-def fold_space(text: str) -> str:
+def collapse_whitespace(text: str) -> str:
     return " ".join(text.split())
 
 
@@ -97,7 +97,7 @@ def _split(record: DocRecord, settings: IndexSettings, embedder: Embedder) -> _U
         spans = split_sentences(text, settings.max_sentence_chars)
         if not spans:
             continue
-        tokens = embedder.count_tokens([fold_space(text[s.start : s.end]) for s in spans])
+        tokens = embedder.count_tokens([collapse_whitespace(text[s.start : s.end]) for s in spans])
         base = len(units.sents)
         units.sents.extend((page_idx, s.start, s.end) for s in spans)
         for c in chunk_sentences(spans, tokens, budget, settings.chunk_overlap):
@@ -107,7 +107,7 @@ def _split(record: DocRecord, settings: IndexSettings, embedder: Embedder) -> _U
 
 def chunk_embedding_text(record: DocRecord, page_text: str, start: int, end: int) -> str:
     """What a chunk is embedded (and BM25-indexed) as: its document's context line, then its text."""
-    return f"{record.context}\n{fold_space(page_text[start:end])}"
+    return f"{record.context}\n{collapse_whitespace(page_text[start:end])}"
 
 
 def _reuse(store: IndexStore, doc_id: int) -> _Units:
@@ -133,7 +133,7 @@ def _embed_new(units: list[_Units], embedder: Embedder, on_progress: ProgressFn 
     todo = [u for u in units if u.sent_vectors is None]
     texts: list[str] = []
     for u in todo:
-        texts += [fold_space(u.record.pages[p][s:e]) for p, s, e in u.sents]
+        texts += [collapse_whitespace(u.record.pages[p][s:e]) for p, s, e in u.sents]
         texts += [chunk_embedding_text(u.record, u.record.pages[p], s, e) for p, _, _, s, e in u.chunks]
     if not texts:
         return 0

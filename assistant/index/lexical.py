@@ -50,7 +50,8 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
-def _fold(text: str) -> str:
+def _lower_without_accents(text: str) -> str:
+    """Token normalisation for BM25 (café -> cafe); quoting and matching use folding.fold instead."""
     text = text.lower()
     if text.isascii():  # NFKD leaves ASCII alone and it has no combining marks: the common case, made cheap
         return text
@@ -60,7 +61,7 @@ def _fold(text: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """Stemmed content tokens of ``text``, in order (repeats kept, as BM25 counts them)."""
-    words = [w.split("'")[0] for w in _WORD.findall(_fold(text).replace("’", "'"))]
+    words = [w.split("'")[0] for w in _WORD.findall(_lower_without_accents(text).replace("’", "'"))]
     words = [IRREGULAR.get(w, w) for w in words if w and w not in STOP_WORDS]
     return _stemmer().stemWords(words)
 

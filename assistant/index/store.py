@@ -25,7 +25,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,16 +81,6 @@ def build_lock(root: Path) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def doc_units(unit_doc: np.ndarray, docs: Iterable[int]) -> np.ndarray:
-    """Ascending ids of the units of ``docs``; ``unit_doc`` is non-decreasing (units are stored document by
-    document), so each document is one id range found by binary search."""
-    wanted = np.array(sorted(set(docs)), dtype=unit_doc.dtype)  # same dtype: no cast (copy) of unit_doc
-    lo = np.searchsorted(unit_doc, wanted, side="left")
-    hi = np.searchsorted(unit_doc, wanted, side="right")
-    ranges = [np.arange(a, b, dtype=np.int64) for a, b in zip(lo, hi, strict=True) if b > a]
-    return np.concatenate(ranges) if ranges else np.zeros(0, np.int64)
-
-
 @dataclass(frozen=True)
 class DocRecord:
     """One indexed document with its stored (normalised) page texts; all offsets refer to these strings."""
@@ -119,6 +109,8 @@ class DocRecord:
 class IndexStore:
     """A complete, immutable snapshot of one build: documents, units, vectors and both search indexes.
 
+    The local implementation of ``index.backend.IndexBackend`` (FAISS + bm25s files in a build folder).
+
     Sentence ``i`` is ``docs[sent_doc[i]].pages[sent_page[i]][sent_start[i]:sent_end[i]]``; chunk ``j`` spans
     sentences ``chunk_first[j]..chunk_last[j]`` (global indices) of one page.
     """
@@ -132,11 +124,50 @@ class IndexStore:
     sent_bm25: Bm25Index
     chunk_bm25: Bm25Index
 
-    def __getattr__(self, name: str) -> np.ndarray:
-        arrays = self.__dict__.get("arrays")
-        if arrays is not None and name in arrays:
-            return arrays[name]
-        raise AttributeError(name)
+    # Typed views of the unit arrays (units.npz): sentence i and chunk j, by global id.
+    @property
+    def sent_doc(self) -> np.ndarray:
+        return self.arrays["sent_doc"]
+
+    @property
+    def sent_page(self) -> np.ndarray:
+        return self.arrays["sent_page"]
+
+    @property
+    def sent_start(self) -> np.ndarray:
+        return self.arrays["sent_start"]
+
+    @property
+    def sent_end(self) -> np.ndarray:
+        return self.arrays["sent_end"]
+
+    @property
+    def sent_boilerplate(self) -> np.ndarray:
+        return self.arrays["sent_boilerplate"]
+
+    @property
+    def chunk_doc(self) -> np.ndarray:
+        return self.arrays["chunk_doc"]
+
+    @property
+    def chunk_page(self) -> np.ndarray:
+        return self.arrays["chunk_page"]
+
+    @property
+    def chunk_first(self) -> np.ndarray:
+        return self.arrays["chunk_first"]
+
+    @property
+    def chunk_last(self) -> np.ndarray:
+        return self.arrays["chunk_last"]
+
+    @property
+    def chunk_start(self) -> np.ndarray:
+        return self.arrays["chunk_start"]
+
+    @property
+    def chunk_end(self) -> np.ndarray:
+        return self.arrays["chunk_end"]
 
     @property
     def sent_vectors(self) -> np.ndarray:
@@ -146,15 +177,6 @@ class IndexStore:
     @property
     def chunk_vectors(self) -> np.ndarray:
         return self.chunk_index.vectors
-
-    @property
-    def sent_faiss(self) -> VectorIndex:
-        """Old name of sent_index (its search(q, k) answers like a faiss index's), kept for callers."""
-        return self.sent_index
-
-    @property
-    def chunk_faiss(self) -> VectorIndex:
-        return self.chunk_index
 
     @property
     def n_sentences(self) -> int:

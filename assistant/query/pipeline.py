@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.config import AnswerSettings
-from assistant.index.store import IndexStore
+from assistant.index.backend import IndexBackend
 from assistant.query.decision import Decision, decide
 from assistant.query.params import Params, load_params
 from assistant.query.question import QueryEncoder, prepare_question
@@ -29,7 +29,7 @@ from assistant.query.types import Answer, Candidates, Query, Quote
 class DocNames:
     """Document ids by path or by any path suffix (a bare file name works), by dictionary look-up."""
 
-    def __init__(self, store: IndexStore) -> None:
+    def __init__(self, store: IndexBackend) -> None:
         self._ids: dict[str, set[int]] = defaultdict(set)
         for i, d in enumerate(store.docs):
             parts = d.doc.split("/")
@@ -54,7 +54,7 @@ class Trace:
 class Pipeline:
     """The stages of the question path over one loaded index."""
 
-    def __init__(self, store: IndexStore, encoder: QueryEncoder, params: Params | None = None) -> None:
+    def __init__(self, store: IndexBackend, encoder: QueryEncoder, params: Params | None = None) -> None:
         self.store = store
         self.encoder = encoder
         self.params = params or load_params()

@@ -10,19 +10,16 @@ from __future__ import annotations
 import numpy as np
 
 from assistant.config import AnswerSettings
-from assistant.index.store import IndexStore
+from assistant.folding import fold_text
+from assistant.index.backend import IndexBackend
 from assistant.query.answer_types import answer_spans
 from assistant.query.types import Candidates, Location, Query, Quote
-
-
-def _fold(text: str) -> str:
-    return " ".join(text.lower().split())
 
 
 class Extractor:
     """Turns scored candidates into de-duplicated, merged, highlighted quotes."""
 
-    def __init__(self, store: IndexStore, settings: AnswerSettings) -> None:
+    def __init__(self, store: IndexBackend, settings: AnswerSettings) -> None:
         self.store = store
         self.settings = settings
 
@@ -87,7 +84,7 @@ class Extractor:
             page_text = record.pages[page_idx]
             text = page_text[start:end]
             loc = Location(record.doc, record.page_numbers[page_idx], start, end)
-            key = _fold(text)
+            key = fold_text(text)
             if key in seen_text:
                 q = out[seen_text[key]]
                 out[seen_text[key]] = Quote(**{**q.__dict__, "also_in": (*q.also_in, loc)})

@@ -11,14 +11,14 @@ from dataclasses import replace
 
 import numpy as np
 
-from assistant.index.store import IndexStore
+from assistant.index.backend import IndexBackend
 from assistant.query.answer_types import answer_spans
 from assistant.query.types import FEATURES, Candidates, Query
 
 _ANSWER_TYPE = FEATURES.index("answer_type")
 
 
-def with_answer_type(query: Query, cands: Candidates, store: IndexStore) -> Candidates:
+def with_answer_type(query: Query, cands: Candidates, store: IndexBackend) -> Candidates:
     """Candidates whose ``answer_type`` column is 1 where the sentence holds a span of the wanted kind."""
     if not query.kind or len(cands.ids) == 0:
         return cands

@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from assistant.index.backend import IndexBackend, doc_units
 from assistant.index.lexical import SparseScores, tokenize, top_k
-from assistant.index.store import IndexStore, doc_units
 from assistant.query.types import FEATURES, Candidates, Query
 
 
 class _DocTokens:
     """Tokens of each document's title and context line, made on first use (a question meets a few documents)."""
 
-    def __init__(self, store: IndexStore) -> None:
+    def __init__(self, store: IndexBackend) -> None:
         self._store = store
         self._cache: dict[int, frozenset[str]] = {}
 
@@ -38,9 +38,9 @@ class _DocTokens:
 
 
 class Searcher:
-    """Query-time views of one IndexStore; built once per loaded index."""
+    """Query-time views of one IndexBackend; built once per loaded index."""
 
-    def __init__(self, store: IndexStore, fusion_bm25_weight: float) -> None:
+    def __init__(self, store: IndexBackend, fusion_bm25_weight: float) -> None:
         self.store = store
         self.fusion_bm25_weight = fusion_bm25_weight  # params.json "fusion"
         self._doc_tokens = _DocTokens(store)

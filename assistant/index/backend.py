@@ -1,0 +1,110 @@
+"""What the question and citation stages need from an index, as a typed protocol.
+
+``IndexStore`` (FAISS + bm25s files in a versioned build folder, ``index/store.py``) is the local
+implementation. Another engine (a Qdrant collection, say) implements the same members and the stages run
+unchanged on top; ``build.py`` writes through ``write_store``, the one place a build's files are made.
+
+Units are stored document by document: sentence ``i`` is
+``page_text(sent_doc[i], sent_page[i])[sent_start[i]:sent_end[i]]``; chunk ``j`` spans sentences
+``chunk_first[j]..chunk_last[j]`` of one page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+import numpy as np
+
+from assistant.index.lexical import SparseScores
+
+
+class DenseSearch(Protocol):
+    """Nearest vectors by inner product (vectors are L2-normalised, so it is cosine)."""
+
+    @property
+    def ntotal(self) -> int: ...
+
+    @property
+    def vectors(self) -> np.ndarray: ...
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+class LexicalSearch(Protocol):
+    """BM25 over one kind of unit: scores for a question's tokens, their IDF, and which units hold them."""
+
+    def search(self, tokens: Sequence[str]) -> SparseScores: ...
+
+    def idf(self, tokens: Sequence[str]) -> dict[str, float]: ...
+
+    def holds(self, tokens: Sequence[str], ids: np.ndarray) -> np.ndarray: ...
+
+
+class DocumentMeta(Protocol):
+    doc: str
+    title: str
+    context: str
+    page_numbers: tuple[int | None, ...]
+    pages: tuple[str, ...]
+
+
+class IndexBackend(Protocol):
+    """A loaded, immutable index: documents, unit tables, dense and lexical search over sentences and chunks."""
+
+    manifest: dict
+    docs: list
+    sent_index: DenseSearch
+    chunk_index: DenseSearch
+    sent_bm25: LexicalSearch
+    chunk_bm25: LexicalSearch
+
+    @property
+    def n_sentences(self) -> int: ...
+
+    @property
+    def n_chunks(self) -> int: ...
+
+    @property
+    def sent_doc(self) -> np.ndarray: ...
+
+    @property
+    def sent_page(self) -> np.ndarray: ...
+
+    @property
+    def sent_start(self) -> np.ndarray: ...
+
+    @property
+    def sent_end(self) -> np.ndarray: ...
+
+    @property
+    def sent_boilerplate(self) -> np.ndarray: ...
+
+    @property
+    def chunk_doc(self) -> np.ndarray: ...
+
+    @property
+    def chunk_first(self) -> np.ndarray: ...
+
+    @property
+    def chunk_last(self) -> np.ndarray: ...
+
+    @property
+    def sent_vectors(self) -> np.ndarray: ...
+
+    @property
+    def chunk_vectors(self) -> np.ndarray: ...
+
+    def sentence_text(self, i: int) -> str: ...
+
+    def page_text(self, doc_id: int, page_idx: int) -> str: ...
+
+
+def doc_units(unit_doc: np.ndarray, docs: Iterable[int]) -> np.ndarray:
+    """Ascending ids of the units of ``docs``; ``unit_doc`` is non-decreasing (units are stored document by
+    document), so each document is one id range found by binary search."""
+    wanted = np.array(sorted(set(docs)), dtype=unit_doc.dtype)  # same dtype: no cast (copy) of unit_doc
+    lo = np.searchsorted(unit_doc, wanted, side="left")
+    hi = np.searchsorted(unit_doc, wanted, side="right")
+    ranges = [np.arange(a, b, dtype=np.int64) for a, b in zip(lo, hi, strict=True) if b > a]
+    return np.concatenate(ranges) if ranges else np.zeros(0, np.int64)
