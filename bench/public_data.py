@@ -14,10 +14,16 @@ Document layout, chosen so the whole text is indexed with exact offsets and a re
   adds nothing to the context. ``layout="md"`` writes ``# <title>``, a blank line, then the paragraph instead,
   which makes the title line a sentence of every paragraph (kept to measure that effect: bench_squad.py --layout).
 * SciFact: ``<doc_id>.md`` holding ``# <paper title>``, a blank line, then the abstract (BEIR indexes title + text).
+
+Every bench script gets the index it needs from ``squad_index``, ``scifact_index`` or ``bundled_index``, which build
+it when it is missing or stale, so no script depends on another having run first. To build them ahead of a run:
+
+    .venv/bin/python bench/public_data.py squad scifact bundled
 """
 
 from __future__ import annotations
 
+import argparse
 import html
 import json
 import os
@@ -219,3 +225,67 @@ def ensure_index(docs_dir: Path, index_dir: Path) -> dict[str, object]:
         "embedded_now": report.embedded, "build_seconds": round(time.perf_counter() - t0, 1),
         "index": str(index_dir),
     }
+
+
+# --- the bench indexes, built on demand ---------------------------------------------------------------------
+
+
+def require_data(root: Path, rel: str) -> Path:
+    """The data file ``root/rel``, or a one-line exit saying where it was looked for."""
+    path = root / rel
+    if not path.is_file():
+        raise SystemExit(f"{rel} not found under {root}; pass --data or set {DATA_ENV}")
+    return path
+
+
+def squad_index(data: Path | str | None = None, cache: Path | str | None = None, layout: str = "html",
+                ) -> tuple[list[SquadParagraph], Path, dict[str, object]]:
+    """SQuAD dev paragraphs, the index of one file per paragraph (built or brought up to date), its summary."""
+    root = data_root(data)
+    require_data(root, "squad/dev-v1.1.json")
+    folder = cache_root(cache) / ("squad" if layout == "html" else "squad-md")
+    paragraphs = squad_paragraphs(root)
+    write_squad_docs(paragraphs, folder / "docs", layout)
+    return paragraphs, folder / "index", ensure_index(folder / "docs", folder / "index")
+
+
+def scifact_index(data: Path | str | None = None, cache: Path | str | None = None,
+                  ) -> tuple[SciFact, Path, dict[str, object]]:
+    """SciFact, the index of one file per abstract (built or brought up to date: ~15 min the first time)."""
+    root = data_root(data)
+    require_data(root, "scifact/corpus.jsonl")
+    folder = cache_root(cache) / "scifact"
+    sci = load_scifact(root)
+    write_scifact_docs(sci, folder / "docs")
+    return sci, folder / "index", ensure_index(folder / "docs", folder / "index")
+
+
+def bundled_index(cache: Path | str | None = None) -> tuple[Path, dict[str, object]]:
+    """The bundled corpus (documents/) indexed in the bench cache, apart from the app's own index/."""
+    folder = cache_root(cache) / "bundled"
+    return folder / "index", ensure_index(REPO_ROOT / "documents", folder / "index")
+
+
+def existing_index(index: Path) -> Path:
+    """``index`` when it holds a build, else a one-line exit naming the command that builds it (the scripts that
+    take --index measure the index they are given; they do not build the app's index behind its back)."""
+    from assistant.index.store import current_folder
+
+    if current_folder(index) is None:
+        raise SystemExit(f"no index in {index}; build it with: .venv/bin/assistant index documents --index {index}")
+    return index
+
+
+INDEXES = {"squad": lambda: squad_index()[1:], "scifact": lambda: scifact_index()[1:], "bundled": bundled_index}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="Build (or bring up to date) the bench indexes in the bench cache.")
+    ap.add_argument("names", nargs="+", choices=sorted(INDEXES))
+    for name in ap.parse_args().names:
+        index, build = INDEXES[name]()
+        print(f"{name}: {index} {build}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
