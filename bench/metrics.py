@@ -4,20 +4,31 @@
   gain ``rel`` (not ``2**rel - 1``), discount ``log2(rank + 1)``, the ideal ranking built from every judged
   relevant document of the query, documents with relevance <= 0 ignored; recall over all judged relevant docs.
 * ``doc_max``: a document's score as the max over its units (chunks or sentences), as the benchmarks rank them.
-* ``squad_em`` / ``squad_f1``: the official SQuAD v1.1/v2.0 scorers (``evaluate-v2.0.py``): lowercase, strip
-  punctuation, drop the articles a/an/the, fold whitespace; F1 on token multisets; max over the gold answers.
-  For v2.0, an unanswerable question (no gold answers) scores 1 when the prediction is empty (abstention), else 0.
+* ``rrf`` / ``rank_of`` / ``pct``: reciprocal rank fusion, a gold item's rank, and a latency percentile, shared by
+  the bench scripts so each is written once.
+* ``squad_em`` / ``squad_f1`` / ``squad_normalize``: the product's own SQuAD scorer (assistant/evaluation.py), which
+  follows the official ``evaluate-v2.0.py`` (lowercase, strip punctuation, drop a/an/the, fold whitespace; F1 on
+  token multisets; max over the gold answers; an unanswerable question scores 1 only for an empty prediction).
+  Re-exported here so the benchmarks and ``assistant eval`` can never score differently.
 """
 
 from __future__ import annotations
 
 import math
-import re
-import string
-from collections import Counter
+import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from assistant.evaluation import squad_em, squad_f1, squad_normalize  # noqa: E402
+
+__all__ = ["dcg", "doc_max", "ndcg_at_k", "pct", "rank_of", "recall_at_k", "rrf", "squad_em", "squad_f1",
+           "squad_normalize"]
+
+RRF_K = 60
 
 
 def doc_max(values: np.ndarray, unit_doc: np.ndarray, n_docs: int) -> np.ndarray:
@@ -54,35 +65,23 @@ def recall_at_k(ranking: Sequence[str], qrels: Mapping[str, int], k: int) -> flo
     return len(relevant & set(ranking[:k])) / len(relevant)
 
 
-_ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
-_PUNCT = frozenset(string.punctuation)
+def rrf(*score_lists: np.ndarray, k: int = RRF_K) -> np.ndarray:
+    """Reciprocal rank fusion (Cormack et al., k=60) of score arrays over the same items; ties keep item order."""
+    total = np.zeros(len(score_lists[0]))
+    for s in score_lists:
+        order = np.argsort(-s, kind="stable")
+        ranks = np.empty(len(s))
+        ranks[order] = np.arange(1, len(s) + 1)
+        total += 1.0 / (k + ranks)
+    return total
 
 
-def normalize_answer(text: str) -> str:
-    """The official SQuAD normalisation."""
-    text = "".join(ch for ch in text.lower() if ch not in _PUNCT)
-    return " ".join(_ARTICLES.sub(" ", text).split())
+def rank_of(scores: np.ndarray, gold: int) -> int:
+    """1-based rank of item ``gold`` (ties broken against it, so a flat ranking never flatters)."""
+    return int((scores >= scores[gold]).sum())
 
 
-def _f1(prediction: str, gold: str) -> float:
-    pred_toks = normalize_answer(prediction).split()
-    gold_toks = normalize_answer(gold).split()
-    if not pred_toks or not gold_toks:  # v2.0 rule: both empty scores 1, one empty scores 0
-        return float(pred_toks == gold_toks)
-    common = Counter(pred_toks) & Counter(gold_toks)
-    same = sum(common.values())
-    if same == 0:
-        return 0.0
-    precision, recall = same / len(pred_toks), same / len(gold_toks)
-    return 2 * precision * recall / (precision + recall)
-
-
-def squad_em(prediction: str, answers: Sequence[str]) -> float:
-    """Exact match after normalisation, max over gold answers; no answers means "" is the gold answer."""
-    golds = list(answers) or [""]
-    return max(float(normalize_answer(prediction) == normalize_answer(g)) for g in golds)
-
-
-def squad_f1(prediction: str, answers: Sequence[str]) -> float:
-    golds = list(answers) or [""]
-    return max(_f1(prediction, g) for g in golds)
+def pct(values: Sequence[float], q: float) -> float:
+    """The ``q`` quantile by nearest rank (what the latency tables report); nan for no values."""
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))] if s else float("nan")

@@ -1,4 +1,5 @@
-"""The benchmark metrics agree with hand-computed values of the reference scorers (pytrec_eval, SQuAD)."""
+"""The benchmark metrics agree with hand-computed values of the reference scorers (pytrec_eval, SQuAD), and the
+SQuAD scorer the benchmarks use is the product's own (one scorer for `assistant eval` and the bench)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
-from metrics import doc_max, ndcg_at_k, normalize_answer, recall_at_k, squad_em, squad_f1  # noqa: E402
+import metrics  # noqa: E402
+from metrics import doc_max, ndcg_at_k, pct, rank_of, recall_at_k, rrf, squad_em, squad_f1, squad_normalize  # noqa: E402
+
+from assistant import evaluation  # noqa: E402
 
 
 def test_ndcg_matches_a_hand_computed_value() -> None:
@@ -40,8 +44,8 @@ def test_recall_counts_all_judged_relevant_documents() -> None:
 
 
 def test_squad_normalisation_and_scores_follow_the_official_script() -> None:
-    assert normalize_answer("The  Denver Broncos!") == "denver broncos"
-    assert normalize_answer("an apple, a pear") == "apple pear"
+    assert squad_normalize("The  Denver Broncos!") == "denver broncos"
+    assert squad_normalize("an apple, a pear") == "apple pear"
     assert squad_em("the Denver Broncos", ["Denver Broncos", "Broncos"]) == 1.0
     assert squad_em("Denver", ["Denver Broncos"]) == 0.0
     # pred {cat, sat}, gold {cat, sat, on, mat}: precision 1, recall 0.5
@@ -60,3 +64,20 @@ def test_doc_max_takes_the_best_unit_of_each_document() -> None:
     assert got.tolist() == [0.7, -np.inf, 0.3, 0.9, -np.inf]
     with pytest.raises(ValueError):
         doc_max(np.array([0.1, 0.2]), np.array([1, 0]), 2)
+
+
+def test_the_bench_scores_squad_with_the_packages_scorer() -> None:
+    assert metrics.squad_em is evaluation.squad_em
+    assert metrics.squad_f1 is evaluation.squad_f1
+    assert metrics.squad_normalize is evaluation.squad_normalize
+
+
+def test_rrf_rank_and_percentile() -> None:
+    fused = rrf(np.array([3.0, 2.0, 1.0]), np.array([1.0, 3.0, 2.0]))
+    assert fused[1] > fused[0] > fused[2]  # ranks (2, 1) beat (1, 3) beat (3, 2)
+    assert fused[1] == pytest.approx(1 / 62 + 1 / 61)
+    assert rank_of(np.array([0.5, 0.9, 0.5]), 0) == 3  # a tie counts against the gold item
+    assert rank_of(np.array([0.5, 0.9, 0.5]), 1) == 1
+    assert pct([5.0, 1.0, 3.0, 2.0, 4.0], 0.5) == 3.0
+    assert pct([5.0, 1.0, 3.0, 2.0, 4.0], 0.95) == 5.0
+    assert math.isnan(pct([], 0.5))
