@@ -2,25 +2,17 @@
 
     .venv/bin/python bench/bench_scale.py [--sizes 1000 10000 100000 1000000] [--questions 60] [--quotes 40]
 
-Every size is a store in the product's on-disk format, loaded with the product's load path (``Assistant``) and timed
-through ``Assistant.ask`` / ``Assistant.cite`` with the model warm. Beside each ask, one raw query embedding with
-the store's backend and one with torch (the issue's yardstick, "one raw MiniLM query embedding") are timed. Stores
-are cached outside the repository (~/.cache/bradford-assistant-bench/scale/store-<size>):
-
-* 1k chunks: real. The first SQuAD dev paragraphs of the bench cache's SQuAD index (bench/bench_squad.py),
-  their real vectors; units re-numbered and BM25 rebuilt for the subset.
-* 10k chunks: real. The first SciFact abstracts of the bench cache's SciFact index (bench/bench_scifact.py),
-  likewise.
-* 100k and 1M chunks: synthetic. Each sentence splices the first half of one real SQuAD/SciFact sentence to the
-  second half of another; its vector is the normalised mixture a*x + (1-a)*y (a in [0.55, 0.95]) of the two real
-  sentence vectors plus N(0, 0.01) noise; a chunk (4 sentences, one shared with the next, as the real ones hold
-  ~3.9) gets the normalised mean of its sentences' vectors plus the same noise. Fixed seed.
+Every size is a store in the product's on-disk format (scale_stores.py: real subsets of the SQuAD and SciFact
+bench indexes up to 15k chunks, synthetic beyond; built once and cached, and the indexes they come from are built
+when missing), loaded with the product's load path (``Assistant``) and timed through ``Assistant.ask`` /
+``Assistant.cite`` with the model warm. Beside each ask, one raw query embedding with the store's backend and one
+with torch (the issue's yardstick, "one raw MiniLM query embedding") are timed.
 
 Questions are real (SQuAD dev questions; SciFact claims for the SciFact store); quotes for the citation lookup
 are verbatim sentences of the store (10-40 words). "RSS" is the growth of the process's resident memory while
 the index loads (model already loaded). The load average at the start is recorded with the results.
 A cProfile of the asks after the embedding (by own time) is printed and saved for every size.
-Writes bench/results/scale.json.
+Writes bench/results/scale.json (or --out).
 """
 
 from __future__ import annotations
@@ -31,192 +23,37 @@ import io
 import json
 import pstats
 import random
-import shutil
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_core import torch_query_embedding_ms  # noqa: E402
+from metrics import pct  # noqa: E402
+from public_data import data_root, require_data  # noqa: E402
+from scale_stores import SEED, ensure_store  # noqa: E402
 
 from assistant.api import Assistant, check_question  # noqa: E402
 from assistant.config import IndexSettings  # noqa: E402
-from assistant.index.build import chunk_embedding_text, fold_space  # noqa: E402
-from assistant.index.lexical import Bm25Index, tokenize  # noqa: E402
-from assistant.index.store import ARRAY_NAMES, DocRecord, versions, write_store  # noqa: E402
-from assistant.index.boilerplate import boilerplate_flags  # noqa: E402
 
-CACHE = Path.home() / ".cache" / "bradford-assistant-bench"
-SCALE = CACHE / "scale"
-SHARED = ROOT.parent / "shared" / "bench"
 OUT = ROOT / "bench" / "results" / "scale.json"
-SEED = 20261122
-SENTS_PER_DOC = 24  # synthetic documents: one page of this many sentences (~8 chunks)
 TARGETS = {"ask_ratio_10k": 1.5, "ask_p50_ms_1m": 60.0, "cite_p50_ms_10k": 50.0}
 NOT_RUN_1M = "not asked for in this run (--sizes); the 1M store takes ~10 min to build here, once, then is cached"
 
 
-@dataclass(frozen=True)
-class Raw:
-    """One build folder read without the format check (the bench caches may predate the current format)."""
-
-    docs: list[DocRecord]
-    arrays: dict[str, np.ndarray]
-    sent_vectors: np.ndarray
-    chunk_vectors: np.ndarray
-    model: str
-
-
-def read_raw(index_root: Path) -> Raw:
-    folder = index_root / (index_root / "CURRENT").read_text().strip()
-    manifest = json.loads((folder / "manifest.json").read_text())
-    docs = [DocRecord.from_json(d) for d in json.loads((folder / "docs.json").read_text())]
-    with np.load(folder / "units.npz") as z:
-        arrays = {k: z[k] for k in z.files}
-    return Raw(docs, arrays, np.load(folder / "sentence_vectors.npy"), np.load(folder / "chunk_vectors.npy"),
-               manifest["model"])
-
-
-def spans(a: dict[str, np.ndarray], kind: str):
-    """(doc, page, start, end) of each sentence (kind "sent") or chunk ("chunk")."""
-    return zip(a[f"{kind}_doc"], a[f"{kind}_page"], a[f"{kind}_start"], a[f"{kind}_end"], strict=True)
-
-
-def _manifest(model: str, dim: int, kind: str, n_docs: int, n_sents: int, n_chunks: int) -> dict:
-    return {"model": model, "dimension": dim, "settings": IndexSettings().as_dict(), **versions(),
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "bench_scale": kind,
-            "counts": {"documents": n_docs, "sentences": n_sents, "chunks": n_chunks}}
-
-
-def _write(root: Path, kind: str, model: str, docs: list[DocRecord], arrays: dict[str, np.ndarray],
-           sent_vectors: np.ndarray, chunk_vectors: np.ndarray, sent_tokens: list[list[str]],
-           chunk_tokens: list[list[str]]) -> None:
-    arrays = dict(arrays)
-    texts = (docs[d].pages[p][s:e] for d, p, s, e in spans(arrays, "sent"))
-    arrays["sent_boilerplate"] = boilerplate_flags(texts, arrays["sent_doc"], len(docs))
-    arrays = {k: arrays[k] for k in ARRAY_NAMES}
-    shutil.rmtree(root, ignore_errors=True)
-    manifest = _manifest(model, sent_vectors.shape[1], kind, len(docs), len(sent_tokens), len(chunk_tokens))
-    write_store(root, manifest, docs, arrays, sent_vectors, chunk_vectors,
-                Bm25Index.build(sent_tokens), Bm25Index.build(chunk_tokens))
-
-
-def real_subset(source: str, n_chunks: int, root: Path) -> None:
-    """The first documents of a cached real index holding ``n_chunks`` chunks, as a store of its own."""
-    raw = read_raw(CACHE / source / "index")
-    a = raw.arrays
-    cut_chunk = min(n_chunks, len(a["chunk_doc"]))
-    n_docs = int(a["chunk_doc"][cut_chunk - 1]) + 1
-    n_chunk = int(np.searchsorted(a["chunk_doc"], n_docs))
-    n_sent = int(np.searchsorted(a["sent_doc"], n_docs))
-    arrays = {k: v[:n_sent] if k.startswith("sent_") else v[:n_chunk] for k, v in a.items()}
-    docs = raw.docs[:n_docs]
-    sent_tokens = [tokenize(docs[d].pages[p][s:e]) for d, p, s, e in spans(arrays, "sent")]
-    chunk_tokens = [tokenize(chunk_embedding_text(docs[d], docs[d].pages[p], s, e))
-                    for d, p, s, e in spans(arrays, "chunk")]
-    _write(root, f"real:{source}", raw.model, docs, arrays, raw.sent_vectors[:n_sent],
-           raw.chunk_vectors[:n_chunk], sent_tokens, chunk_tokens)
-
-
-def _pool() -> tuple[list[str], list[str], list[list[str]], list[list[str]], np.ndarray, str]:
-    """Real sentences (10-60 words) split into halves at a space, each half's tokens, and their vectors."""
-    heads, tails, head_toks, tail_toks, vecs = [], [], [], [], []
-    model = ""
-    for source in ("squad", "scifact"):
-        raw = read_raw(CACHE / source / "index")
-        model = raw.model
-        a = raw.arrays
-        for i, (d, p, s, e) in enumerate(spans(a, "sent")):
-            words = fold_space(raw.docs[d].pages[p][s:e]).split()
-            if 10 <= len(words) <= 60:
-                h, t = " ".join(words[: len(words) // 2]), " ".join(words[len(words) // 2 :])
-                heads.append(h)
-                tails.append(t)
-                head_toks.append(tokenize(h))
-                tail_toks.append(tokenize(t))
-                vecs.append(raw.sent_vectors[i])
-    return heads, tails, head_toks, tail_toks, np.asarray(vecs, np.float32), model
-
-
-def synthetic(n_chunks: int, root: Path) -> None:
-    """Documents of spliced real sentences with mixed real vectors (see the module docstring)."""
-    heads, tails, head_toks, tail_toks, pool_vecs, model = _pool()
-    rng = np.random.default_rng(SEED)
-    chunks_per_doc = -(-(SENTS_PER_DOC - 1) // 3)  # every sentence in a chunk
-    n_docs = -(-n_chunks // chunks_per_doc)
-    n_sents = n_docs * SENTS_PER_DOC
-    x, y = rng.integers(0, len(heads), n_sents), rng.integers(0, len(heads), n_sents)
-    mix = rng.uniform(0.55, 0.95, size=(n_sents, 1)).astype(np.float32)
-    sent_vectors = np.empty((n_sents, pool_vecs.shape[1]), np.float32)
-    for b in range(0, n_sents, 200_000):
-        sl = slice(b, min(b + 200_000, n_sents))
-        v = mix[sl] * pool_vecs[x[sl]] + (1 - mix[sl]) * pool_vecs[y[sl]]
-        v += rng.normal(0, 0.01, size=v.shape).astype(np.float32)
-        sent_vectors[sl] = v / np.linalg.norm(v, axis=1, keepdims=True)
-    cols: dict[str, list[int]] = {k: [] for k in ARRAY_NAMES if k != "sent_boilerplate"}
-    docs: list[DocRecord] = []
-    sent_tokens: list[list[str]] = []
-    chunk_tokens: list[list[str]] = []
-    chunk_vecs: list[np.ndarray] = []
-    for d in range(n_docs):
-        title = f"Synthetic report {d}"
-        base = d * SENTS_PER_DOC
-        texts = [f"{heads[x[i]]} {tails[y[i]]}" for i in range(base, base + SENTS_PER_DOC)]
-        page, starts = "", []
-        for t in texts:
-            starts.append(len(page))
-            page += t + " "
-        docs.append(DocRecord(f"synthetic/{d // 1000:04d}/report-{d}.txt", title, title, f"{d:x}", (None,),
-                              (page.rstrip(),), "2026-01-01T00:00:00"))
-        ctx = tokenize(title)
-        for j, i in enumerate(range(base, base + SENTS_PER_DOC)):
-            cols["sent_doc"].append(d)
-            cols["sent_page"].append(0)
-            cols["sent_start"].append(starts[j])
-            cols["sent_end"].append(starts[j] + len(texts[j]))
-            sent_tokens.append(head_toks[x[i]] + tail_toks[y[i]])
-        for c in range(chunks_per_doc):
-            first, last = 3 * c, min(3 * c + 3, SENTS_PER_DOC - 1)
-            for k, v in (("chunk_doc", d), ("chunk_page", 0), ("chunk_first", base + first),
-                         ("chunk_last", base + last), ("chunk_start", starts[first]),
-                         ("chunk_end", starts[last] + len(texts[last]))):
-                cols[k].append(v)
-            chunk_tokens.append(ctx + [t for i in range(base + first, base + last + 1) for t in sent_tokens[i]])
-            chunk_vecs.append(sent_vectors[base + first : base + last + 1].mean(axis=0))
-    cv = np.asarray(chunk_vecs, np.float32)
-    cv += rng.normal(0, 0.01, size=cv.shape).astype(np.float32)
-    cv /= np.linalg.norm(cv, axis=1, keepdims=True)
-    arrays = {k: np.asarray(v, np.int32) for k, v in cols.items()}
-    _write(root, "synthetic", model, docs, arrays, sent_vectors, cv, sent_tokens, chunk_tokens)
-
-
-def ensure_store(size: int) -> tuple[Path, str, str]:
-    """(index root, "real"/"synthetic", question source) for ``size`` chunks, built once and cached."""
-    root = SCALE / f"store-{size}"
-    kind, source = ("real", "squad") if size <= 2_500 else ("real", "scifact") if size <= 15_000 else (
-        "synthetic", "squad")
-    folder = root / (root / "CURRENT").read_text().strip() if (root / "CURRENT").is_file() else None
-    manifest = json.loads((folder / "manifest.json").read_text()) if folder else {}
-    if any(manifest.get(k) != v for k, v in versions().items()):
-        t0 = time.perf_counter()
-        print(f"building the {size:,}-chunk store ({kind}) ...", flush=True)
-        real_subset(source, size, root) if kind == "real" else synthetic(size, root)
-        print(f"  built in {time.perf_counter() - t0:.0f} s", flush=True)
-    return root, kind, source
-
-
 def questions(source: str, n: int) -> list[str]:
     if source == "scifact":
-        lines = (SHARED / "scifact" / "queries.jsonl").read_text().splitlines()
+        lines = require_data(data_root(), "scifact/queries.jsonl").read_text().splitlines()
         qs = [json.loads(line)["text"] for line in lines]
     else:
-        data = json.loads((SHARED / "squad" / "dev-v1.1.json").read_text())["data"]
+        data = json.loads(require_data(data_root(), "squad/dev-v1.1.json").read_text())["data"]
         qs = [qa["question"] for art in data for para in art["paragraphs"] for qa in para["qas"]]
     return random.Random(SEED).sample(qs, n)
 
@@ -235,11 +72,6 @@ def quotes(assistant: Assistant, n: int) -> list[str]:
 def rss_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * 4096 / 2**20
-
-
-def pct(values: list[float], q: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
 def profile_asks(assistant: Assistant, qs: list[str], top: int = 16) -> str:
@@ -399,6 +231,7 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000, 1_000_000])
     ap.add_argument("--questions", type=int, default=60)
     ap.add_argument("--quotes", type=int, default=40)
+    ap.add_argument("--out", type=Path, default=OUT, help="results file (default bench/results/scale.json)")
     args = ap.parse_args()
     rows = []
     for size in args.sizes:
@@ -408,15 +241,15 @@ def main() -> None:
         print(row["profile_asks_after_embedding"])
     print()
     print_table(rows)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps({
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({
         "bench": "bench_scale.py", "commit": git_commit(), "date": time.strftime("%Y-%m-%d %H:%M"),
         "machine": f"2 CPU cores, no GPU; {IndexSettings().backend} embedding backend; load average at start "
                    f"{load_at_start}",
         "targets": TARGETS, "settings": asdict(IndexSettings()), "results": rows,
         **({} if max(args.sizes) >= 1_000_000 else {"not_run": {"1000000": NOT_RUN_1M}}),
     }, indent=1))
-    print(f"wrote {OUT}")
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":
