@@ -1,11 +1,11 @@
 """Citation lookup latency and verdicts on the bundled corpus, model warm.
 
-    .venv/bin/python bench/bench_cite.py [--index index] [--n 50]
+    .venv/bin/python bench/bench_cite.py [--index index] [--n 50] [--out PATH]
 
 Lookups are made from the index itself with a fixed seed: verbatim sentences (expected exact), the same
 sentences with one word dropped and one replaced (expected near), and invented sentences that mix the corpus's
 own vocabulary in new orders (expected not_found). Reports p50/p95 per kind and overall, and how often the
-verdict was the expected one. Writes bench/results/cite.json.
+verdict was the expected one. Writes bench/results/cite.json (or --out).
 """
 
 from __future__ import annotations
@@ -21,8 +21,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "bench"))
+
+from metrics import pct  # noqa: E402
+from public_data import existing_index  # noqa: E402
+
 from assistant.api import Assistant  # noqa: E402
-from bench.bench_core import pct  # noqa: E402
 
 
 def make_lookups(assistant: Assistant, n: int, seed: int = 7) -> list[tuple[str, str]]:
@@ -49,8 +53,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--index", type=Path, default=ROOT / "index")
     ap.add_argument("--n", type=int, default=50)
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "cite.json")
     args = ap.parse_args()
-    assistant = Assistant(args.index)
+    assistant = Assistant(existing_index(args.index))
     assistant.warm_up()
     lookups = make_lookups(assistant, args.n)
     times: dict[str, list[float]] = {}
@@ -75,9 +80,8 @@ def main() -> None:
     result = {"command": "python bench/bench_cite.py", "date": time.strftime("%Y-%m-%d"),
               "machine": "2 cores, CPU only, torch backend", "chunks": store.n_chunks,
               "sentences": store.n_sentences, "lookups": rows}
-    out = ROOT / "bench" / "results" / "cite.json"
-    out.write_text(json.dumps(result, indent=1))
-    print(f"wrote {out.relative_to(ROOT)}")
+    args.out.write_text(json.dumps(result, indent=1))
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Core figures: cold and incremental index builds of the bundled corpus, model load, ask latency (model warm).
 
-    .venv/bin/python bench/bench_core.py [--skip-build] [--index index]
+    .venv/bin/python bench/bench_core.py [--skip-build] [--index index] [--out PATH]
 
 Cold build: `assistant index documents` in a fresh temporary index folder, as a subprocess (includes starting
 Python and loading the model), wall time, chunks/s and the child's peak RSS; twice, with a fresh machine-wide
@@ -12,7 +12,7 @@ also timed in-process with the model already loaded, as the app's upload does.
 Model load: a fresh process loads the embedder and embeds one sentence.
 Latency: 50 questions from eval/bundled_gold.jsonl asked through Assistant.ask after a warm-up, p50/p95 of the
 total and of its parts, next to one raw query embedding with the index's backend and one with torch (the issue's
-"raw MiniLM query embedding"). Writes bench/results/core.json.
+"raw MiniLM query embedding"). Writes bench/results/core.json (or --out).
 """
 
 from __future__ import annotations
@@ -33,16 +33,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "bench"))
+
+from metrics import pct  # noqa: E402
+from public_data import existing_index  # noqa: E402
+
 from assistant.api import Assistant  # noqa: E402
 from assistant.config import IndexSettings  # noqa: E402
 from assistant.embedding.embedder import Embedder  # noqa: E402
 from assistant.evaluation import load_gold  # noqa: E402
-
-
-def pct(values: list[float], q: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
-
 
 ADDED_PDF = "ofsted-bradford-23-may-2014.pdf"  # 34 pages: the issue's "one 30-page PDF"
 
@@ -119,7 +118,7 @@ def build_profile() -> dict[str, float]:
 
 
 def model_load() -> dict[str, float]:
-    code = ("import time; t=time.perf_counter(); from assistant.embedding import Embedder; "
+    code = ("import time; t=time.perf_counter(); from assistant.embedding.embedder import Embedder; "
             "from assistant.config import IndexSettings; s=IndexSettings(); "
             "e=Embedder(s.model, backend=s.backend, cache_dir=__import__('pathlib').Path(__import__('sys').argv[1])); "
             "e.encode_query('warm'); print(time.perf_counter()-t)")
@@ -197,7 +196,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--index", type=Path, default=ROOT / "index")
     ap.add_argument("--skip-build", action="store_true")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "core.json")
     args = ap.parse_args()
+    index = existing_index(args.index)  # checked first: a missing index should not cost the builds below
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     results: dict[str, object] = {"machine": "2 cores, CPU only", "commit": commit.stdout.strip(),
                                   "date": time.strftime("%Y-%m-%d"), "settings": IndexSettings().as_dict()}
@@ -210,11 +211,10 @@ def main() -> None:
         print("incremental add:", results["incremental_add"])
     results["model_load"] = model_load()
     print("model load:", results["model_load"])
-    results["ask_latency"] = latency(args.index)
+    results["ask_latency"] = latency(index)
     print("ask latency:", results["ask_latency"])
-    out = ROOT / "bench" / "results" / "core.json"
-    out.write_text(json.dumps(results, indent=1))
-    print(f"wrote {out.relative_to(ROOT)}")
+    args.out.write_text(json.dumps(results, indent=1))
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,11 @@
 """Answer quality on the bundled gold set, reported separately for the tuning and the test half.
 
-    .venv/bin/python bench/eval_gold.py [--index index]
+    .venv/bin/python bench/eval_gold.py [--index index] [--out PATH]
 
 The metrics of `assistant eval` (assistant/evaluation.py): answer@1 / answer@3 by the DESIGN.md rule (an answered
 quote contains a gold answer, folded, from the gold document), document hit@k, MRR, highlight EM/F1, share of
 unanswerable questions refused, share of answerable questions wrongly refused, latency. Weights were tuned on the
-tuning half only; the test half is reported, never tuned on. Writes bench/results/bundled_gold.json.
+tuning half only; the test half is reported, never tuned on. Writes bench/results/bundled_gold.json (or --out).
 """
 
 from __future__ import annotations
@@ -18,6 +18,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+sys.path.insert(0, str(ROOT / "bench"))
+
+from public_data import existing_index  # noqa: E402
 
 from assistant.api import Assistant  # noqa: E402
 from assistant.evaluation import evaluate, load_gold  # noqa: E402
@@ -53,8 +57,9 @@ def by_form(report) -> dict[str, dict[str, object]]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--index", type=Path, default=ROOT / "index")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "bundled_gold.json")
     args = ap.parse_args()
-    assistant = Assistant(args.index)
+    assistant = Assistant(existing_index(args.index))
     results = {}
     for half in ("tune", "test"):
         report = evaluate(assistant, load_gold(ROOT / "eval" / f"bundled_gold_{half}.jsonl"))
@@ -62,7 +67,7 @@ def main() -> None:
         print(f"{half:5s} {report.metrics}")
         for form, row in results[half]["by_question_form"].items():
             print(f"      {form:14s} n={row['n']:3d} answer@1={row['answer@1']:.3f} failures={row['failures']}")
-    (ROOT / "bench" / "results" / "bundled_gold.json").write_text(json.dumps(results, indent=1))
+    args.out.write_text(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":
