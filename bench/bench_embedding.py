@@ -9,8 +9,9 @@ Throughput, on two passage sets: ``--n`` chunk texts of the bundled corpus, exac
 ``--repeats`` times, backends taking turns so that load from other work falls on all of them alike; best and median
 passages/s are reported. Agreement: cosine of each passage's vector with torch's. Gold: the bundled corpus indexed
 with each backend (a clean build into ``--gold-root/<backend>``), then the tuning and test halves of the gold set
-asked against it (answer@1/@3 by evaluation.py's rule). Writes bench/results/embedding.json (``--gold`` updates the
-gold part and keeps the rest, and the reverse).
+asked against it (answer@1/@3 by evaluation.py's rule). Writes bench/results/embedding.json or --out (``--gold``
+updates the gold part and keeps the rest, and the reverse). The chunk texts are read from the bench cache's index of
+documents/, built when missing.
 """
 
 from __future__ import annotations
@@ -30,12 +31,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "bench"))
+
+from public_data import bundled_index, data_root, require_data  # noqa: E402
+
 from assistant.api import Assistant  # noqa: E402
 from assistant.config import BACKENDS, DEFAULT_MODEL, IndexSettings  # noqa: E402
 from assistant.embedding.embedder import Embedder  # noqa: E402
 from assistant.evaluation import evaluate, load_gold  # noqa: E402
-from assistant.index.build import _record, _split, build_index, chunk_embedding_text  # noqa: E402
-from assistant.ingest.documents import DocumentError, load_document, scan  # noqa: E402
+from assistant.index.build import build_index, chunk_embedding_text  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "embedding.json"
 CACHE = ROOT / "bench" / ".cache" / "models"  # git-ignored, like every export
@@ -47,24 +51,21 @@ def git_commit() -> str:
     return out.stdout.strip()
 
 
-def chunk_texts(n: int, embedder: Embedder) -> list[str]:
-    """``n`` chunk texts of the bundled corpus, as index.py embeds them, sampled with a fixed seed."""
-    docs = ROOT / "documents"
-    texts: list[str] = []
-    for path in scan(docs).files:
-        try:
-            record = _record(load_document(path, docs))
-        except (DocumentError, OSError):
-            continue
-        units = _split(record, IndexSettings(), embedder)
-        texts += [chunk_embedding_text(record, record.pages[p], s, e) for p, _, _, s, e in units.chunks]
+def chunk_texts(n: int) -> list[str]:
+    """``n`` chunk texts of the bundled corpus, exactly as the build embeds them, sampled with a fixed seed: read
+    from the bench cache's index of documents/ (built when missing), so no splitting is re-done here."""
+    store = Assistant(bundled_index()[0]).store
+    texts = []
+    for d, p, s, e in zip(store.chunk_doc, store.chunk_page, store.chunk_start, store.chunk_end, strict=True):
+        record = store.docs[int(d)]
+        texts.append(chunk_embedding_text(record, record.pages[int(p)], int(s), int(e)))
     picks = np.random.default_rng(SEED).choice(len(texts), size=min(n, len(texts)), replace=False)
     return [texts[i] for i in sorted(picks)]
 
 
 def squad_paragraphs(n: int, embedder: Embedder, lo: int = 100, hi: int = 140) -> list[str]:
     """``n`` SQuAD v1.1 dev paragraphs of ``lo``-``hi`` tokens (the issue's "~120-token passages"), fixed seed."""
-    data = json.loads((ROOT.parent / "shared" / "bench" / "squad" / "dev-v1.1.json").read_text())["data"]
+    data = json.loads(require_data(data_root(), "squad/dev-v1.1.json").read_text())["data"]
     paras = [p["context"] for art in data for p in art["paragraphs"]]
     counts = embedder.count_tokens(paras)
     fitting = [p for p, c in zip(paras, counts, strict=True) if lo <= c <= hi]
@@ -185,23 +186,24 @@ def main() -> None:
     ap.add_argument("--gold-only", action="store_true", help="only the gold part (keeps the stored throughput)")
     ap.add_argument("--gold-root", type=Path, default=None, help="where the per-backend indexes go (default: tmp)")
     ap.add_argument("--machine", default=f"{os.cpu_count()} cores, loaded (other work running)")
+    ap.add_argument("--out", type=Path, default=RESULTS, help="results file, updated in place")
     args = ap.parse_args()
-    result = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+    result = json.loads(args.out.read_text()) if args.out.is_file() else {}
     result.update(bench="bench_embedding.py", commit=git_commit(), date=time.strftime("%Y-%m-%d %H:%M"),
                   machine=args.machine, model=DEFAULT_MODEL)
     if not args.gold_only:
+        texts = chunk_texts(args.n)
         embedders, load_s = load_embedders()
-        result["throughput"] = throughput(chunk_texts(args.n, embedders["torch"]), embedders, load_s,
-                                          args.repeats, args.batch)
+        result["throughput"] = throughput(texts, embedders, load_s, args.repeats, args.batch)
         result["throughput_squad"] = throughput(squad_paragraphs(args.n, embedders["torch"]), embedders, load_s,
                                                 args.repeats, args.batch)
-        result["int8_op_profile"] = op_profile(chunk_texts(args.n, embedders["torch"])[:256], embedders["onnx-int8"])
+        result["int8_op_profile"] = op_profile(texts[:256], embedders["onnx-int8"])
         print("int8 kernel time by operator:", result["int8_op_profile"])
     if args.gold or args.gold_only:
         root = args.gold_root or Path(tempfile.mkdtemp(prefix="bench-embedding-"))
         result["gold"] = gold(root)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=1) + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
     print_table(result)
     if "throughput_squad" in result:
         print_table(result, "throughput_squad")
