@@ -1,6 +1,6 @@
 """BEIR SciFact (test) document ranking with the product's index primitives: BM25, dense, and hybrids.
 
-    .venv/bin/python bench/bench_scifact.py [--data DIR] [--cache DIR]
+    .venv/bin/python bench/bench_scifact.py [--data DIR] [--cache DIR] [--out PATH]
 
 Each abstract is one Markdown document (``# <title>``, blank line, abstract; see public_data.py) indexed with
 ``assistant.index.build_index`` into a cache outside the repository (about 15 minutes the first time on 2 cores,
@@ -9,11 +9,12 @@ its title). Variants, side by side:
 
 * BM25 over whole documents (the product's tokeniser and bm25s, built here over title + abstract) and the
   product's chunk BM25 (max over chunks); dense = MiniLM cosine, max over chunks or over sentences;
-* the product's own chunk fusion (cosine + 0.3 * BM25/max), RRF (k=60) of document BM25 and dense, and weighted
-  score fusions whose weights are chosen on the 809 TRAIN queries (grid search on nDCG@10) and then reported
-  on the 300 test queries. Nothing is tuned on test.
+* the product's own chunk fusion (cosine + params.json's fusion weight * BM25/max), RRF (k=60) of document
+  BM25 and dense, and weighted score fusions whose weights are chosen on the 809 TRAIN queries (grid search on
+  nDCG@10) and then reported on the 300 test queries. Nothing is tuned on test.
 
-nDCG@10 and recall@100 as BEIR/pytrec_eval compute them (bench/metrics.py). Writes bench/results/scifact.json.
+nDCG@10 and recall@100 as BEIR/pytrec_eval compute them (bench/metrics.py). Writes bench/results/scifact.json
+(or --out). The index is built here when missing.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import itertools
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -31,22 +33,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from metrics import doc_max, ndcg_at_k, recall_at_k  # noqa: E402
-from public_data import (  # noqa: E402
-    SciFact,
-    cache_root,
-    data_root,
-    ensure_index,
-    load_scifact,
-    provenance,
-    write_scifact_docs,
-)
+from metrics import doc_max, ndcg_at_k, recall_at_k, rrf  # noqa: E402
+from public_data import SciFact, data_root, provenance, scifact_index  # noqa: E402
 
 from assistant.api import Assistant  # noqa: E402
 from assistant.index.lexical import Bm25Index, tokenize  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-RRF_K = 60
 W_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.5, 2.0)
 Z_GRID = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.2, 1.5, 2.0)
 A_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)  # share of sentence vs chunk cosine
@@ -63,22 +56,12 @@ def ranked(scores: np.ndarray, ids: list[str], k: int = 100) -> list[str]:
     return [ids[i] for i in top[np.argsort(-scores[top], kind="stable")]]
 
 
-def rrf(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    total = np.zeros(len(a))
-    for s in (a, b):
-        order = np.argsort(-s, kind="stable")
-        r = np.empty(len(s))
-        r[order] = np.arange(1, len(s) + 1)
-        total += 1.0 / (RRF_K + r)
-    return total
-
-
 class Signals:
     """Per-query document-level signals from the product's stored units (computed once, then fused freely)."""
 
     NAMES = ("bm25_doc", "bm25_chunk", "dense_chunk", "dense_sent", "product_fusion")
 
-    def __init__(self, assistant: Assistant, data: SciFact) -> None:
+    def __init__(self, assistant: Assistant) -> None:
         snap = assistant.snapshot()
         self.store = snap.store
         self.embedder = snap.embedder
@@ -86,6 +69,7 @@ class Signals:
         self.n = len(self.ids)
         # BM25 over each whole document (title + abstract), the product's tokeniser: built here, cheap
         self.doc_bm25 = Bm25Index.build([tokenize(" ".join(d.pages)) for d in self.store.docs])
+        self.fusion = snap.pipeline.params.fusion_bm25_weight  # the product's chunk fusion weight (params.json)
 
     def of(self, query: str) -> dict[str, np.ndarray]:
         s = self.store
@@ -100,7 +84,7 @@ class Signals:
             "bm25_chunk": doc_max(cb, s.chunk_doc, self.n),
             "dense_chunk": doc_max(cd, s.chunk_doc, self.n),
             "dense_sent": doc_max(s.sent_vectors @ q, s.sent_doc, self.n),
-            "product_fusion": doc_max(cd + 0.3 * cb, s.chunk_doc, self.n),
+            "product_fusion": doc_max(cd + self.fusion * cb, s.chunk_doc, self.n),
         }
 
 
@@ -114,30 +98,12 @@ def evaluate(score_fn, sig: dict[str, dict[str, np.ndarray]], qrels: dict[str, d
     return {"ndcg@10": round(float(np.mean(nd)), 4), "recall@100": round(float(np.mean(rc)), 4)}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", type=Path, default=None, help="folder holding scifact/ (default ../shared/bench)")
-    ap.add_argument("--cache", type=Path, default=None, help="documents and index cache (outside the repo)")
-    ap.add_argument("--no-write", action="store_true")
-    args = ap.parse_args()
-    root = data_root(args.data)
-    if not (root / "scifact" / "corpus.jsonl").is_file():
-        raise SystemExit(f"SciFact not found under {root}; pass --data or set ASSISTANT_BENCH_DATA")
-    t0 = time.perf_counter()
-    data = load_scifact(root)
-    cache = cache_root(args.cache) / "scifact"
-    write_scifact_docs(data, cache / "docs")
-    build = ensure_index(cache / "docs", cache / "index")
-    print(f"index: {build}", flush=True)
-    assistant = Assistant(cache / "index")
-    signals = Signals(assistant, data)
-    t1 = time.perf_counter()
-    wanted = set(data.qrels["train"]) | set(data.qrels["test"])
-    sig = {qid: signals.of(data.queries[qid]) for qid in sorted(wanted)}
-    t_queries = time.perf_counter() - t1
-    train, test, ids = data.qrels["train"], data.qrels["test"], signals.ids
+Scorer = Callable[[dict[str, np.ndarray]], np.ndarray]
 
-    # --- settings chosen on TRAIN only ---
+
+def tune_on_train(sig: dict[str, dict[str, np.ndarray]], train: dict[str, dict[str, int]],
+                  ids: list[str]) -> dict[str, dict]:
+    """Grid search of each weighted fusion on the TRAIN queries' nDCG@10 (test is never looked at here)."""
     tuned: dict[str, dict] = {}
 
     def tune(name: str, grid, make) -> None:
@@ -150,15 +116,18 @@ def main() -> None:
     tune("weighted_z", Z_GRID, lambda w: lambda s: zscore(s["dense_chunk"]) + w * zscore(s["bm25_doc"]))
     tune("weighted_z3", list(itertools.product(A_GRID, Z_GRID)), lambda a, w: lambda s: (
         (1 - a) * zscore(s["dense_chunk"]) + a * zscore(s["dense_sent"]) + w * zscore(s["bm25_doc"])))
+    return tuned
+
+
+def variants(tuned: dict[str, dict], fusion: float) -> dict[str, Scorer]:
     w1, wz = tuned["weighted"]["chosen"], tuned["weighted_z"]["chosen"]
     a3, w3 = tuned["weighted_z3"]["chosen"]
-
-    variants = {
+    return {
         "BM25, whole documents": lambda s: s["bm25_doc"],
         "BM25, max over chunks (product index)": lambda s: s["bm25_chunk"],
         "dense MiniLM, max over chunks": lambda s: s["dense_chunk"],
         "dense MiniLM, max over sentences": lambda s: s["dense_sent"],
-        "hybrid: product chunk fusion (cos + 0.3 BM25/max)": lambda s: s["product_fusion"],
+        f"hybrid: product chunk fusion (cos + {fusion} BM25/max)": lambda s: s["product_fusion"],
         "hybrid: RRF (k=60) of doc BM25 and dense chunks": lambda s: rrf(s["bm25_doc"], s["dense_chunk"]),
         f"hybrid: cos + {w1} BM25/max (w tuned on train)": lambda s: s["dense_chunk"] + w1 * s["bm25_doc"],
         f"hybrid: z(cos) + {wz} z(BM25) (w tuned on train)": (
@@ -166,40 +135,63 @@ def main() -> None:
         f"hybrid: {1 - a3:.1f} z(cos chunk) + {a3} z(cos sent) + {w3} z(BM25) (tuned on train)": (
             lambda s: (1 - a3) * zscore(s["dense_chunk"]) + a3 * zscore(s["dense_sent"]) + w3 * zscore(s["bm25_doc"])),
     }
-    results = {}
-    for name, fn in variants.items():
-        results[name] = {"test": evaluate(fn, sig, test, ids), "train": evaluate(fn, sig, train, ids)}
 
-    # the product end to end: is the top quote's document relevant? (precision@1 on test)
-    t2 = time.perf_counter()
+
+def product_precision_at_1(assistant: Assistant, data: SciFact, test: dict[str, dict[str, int]]) -> float:
+    """The product end to end: is the top quote's document relevant? (precision@1 on test)"""
     p1 = []
     for qid, rel in test.items():
         ans = assistant.ask(data.queries[qid], k=3)
         p1.append(float(bool(ans.quotes) and rel.get(ans.quotes[0].doc.removesuffix(".md"), 0) > 0))
-    t_ask = time.perf_counter() - t2
+    return float(np.mean(p1))
 
-    print(f"\nBEIR SciFact test ({len(test)} queries, {len(ids)} abstracts); settings tuned on {len(train)} "
-          f"train queries")
+
+def print_results(results: dict[str, dict], p1: float, n_test: int, n_train: int, n_docs: int) -> None:
+    print(f"\nBEIR SciFact test ({n_test} queries, {n_docs} abstracts); settings tuned on {n_train} train queries")
     print(f"{'variant':72s} {'nDCG@10':>8s} {'R@100':>7s}")
     for name, r in results.items():
         print(f"{name:72s} {r['test']['ndcg@10']:8.3f} {r['test']['recall@100']:7.3f}")
-    print(f"{'product ask(): top quote from a relevant abstract (P@1)':72s} {np.mean(p1):8.3f}")
+    print(f"{'product ask(): top quote from a relevant abstract (P@1)':72s} {p1:8.3f}")
     print("published nDCG@10: " + ", ".join(f"{k} {v}" for k, v in PUBLISHED.items()))
 
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, default=None, help="folder holding scifact/ (default ../shared/bench)")
+    ap.add_argument("--cache", type=Path, default=None, help="documents and index cache (outside the repo)")
+    ap.add_argument("--out", type=Path, default=RESULTS / "scifact.json", help="results file")
+    ap.add_argument("--no-write", action="store_true")
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    data, index_dir, build = scifact_index(args.data, args.cache)
+    print(f"index: {build}", flush=True)
+    assistant = Assistant(index_dir)
+    signals = Signals(assistant)
+    t1 = time.perf_counter()
+    sig = {qid: signals.of(data.queries[qid]) for qid in sorted(set(data.qrels["train"]) | set(data.qrels["test"]))}
+    t_queries = time.perf_counter() - t1
+    train, test, ids = data.qrels["train"], data.qrels["test"], signals.ids
+    tuned = tune_on_train(sig, train, ids)
+    results = {name: {"test": evaluate(fn, sig, test, ids), "train": evaluate(fn, sig, train, ids)}
+               for name, fn in variants(tuned, signals.fusion).items()}
+    t2 = time.perf_counter()
+    p1 = product_precision_at_1(assistant, data, test)
+    t_ask = time.perf_counter() - t2
+    print_results(results, p1, len(test), len(train), len(ids))
     out = {
         "command": "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
-        "date": time.strftime("%Y-%m-%d"), **provenance(), "data": str(root), "index": build,
+        "date": time.strftime("%Y-%m-%d"), **provenance(), "data": str(data_root(args.data)), "index": build,
         "documents": "one Markdown file per abstract: '# <title>', blank line, abstract",
         "queries": {"train": len(train), "test": len(test)}, "abstracts": len(ids),
-        "results": results, "product_ask_p@1_test": round(float(np.mean(p1)), 4),
+        "results": results, "product_ask_p@1_test": round(p1, 4),
         "tuned_on_train": tuned, "published_ndcg@10": PUBLISHED,
         "seconds": {"query_signals": round(t_queries, 1), "product_ask_test": round(t_ask, 1),
                     "total": round(time.perf_counter() - t0, 1)},
-        "machine": "2 cores, CPU only, torch backend",
+        "machine": "2 cores, CPU only",
     }
     if not args.no_write:
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / "scifact.json").write_text(json.dumps(out, indent=1))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":
