@@ -2,16 +2,17 @@
 
     .venv/bin/python bench/bench_ann.py [--sizes 1000,10000,100000,1000000] [--queries 200]
 
-Vectors are real all-MiniLM-L6-v2 embeddings of SciFact and SQuAD sentences and chunks, taken from the product
-indexes the other benches cache in ~/.cache/bradford-assistant-bench (~78k). 1k and 10k are random samples of
-them. 100k and 1M hold all real vectors plus SYNTHETIC ones (normalised mixtures of two random real vectors plus
-small noise), generated once with a fixed seed and cached in ~/.cache/bradford-assistant-bench/scale/. Queries are
-real: SQuAD v1.1 dev questions embedded with the product's Embedder (cached there too).
+Vectors are real all-MiniLM-L6-v2 embeddings of SciFact and SQuAD sentences and chunks, taken from the product's
+SciFact and SQuAD bench indexes (~78k; built by public_data.py when missing, ~30 min the first time). 1k and
+10k are random samples of them. 100k and 1M hold all real vectors plus SYNTHETIC ones (normalised mixtures of two
+random real vectors plus small noise), generated once with a fixed seed and cached in
+~/.cache/bradford-assistant-bench/scale/. Queries are real: SQuAD v1.1 dev questions embedded with the
+product's Embedder (cached there too).
 
 For each kind: build time, single-query latency p50/p95 at k=10 and k=60 with 1 thread and with the default
 (all cores), recall@10 against exact search, and RAM bytes a vector (the faiss index's serialised size; the
 approximate kinds also memory-map the float32 rows, 1,536 B a vector on disk, paged in on demand). Writes
-bench/results/ann.json after each size, so a long run keeps what it measured.
+bench/results/ann.json (or --out) after each size, so a long run keeps what it measured.
 """
 
 from __future__ import annotations
@@ -32,38 +33,33 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from metrics import pct  # noqa: E402
+from public_data import data_root, require_data  # noqa: E402
+from scale_stores import SEED, read_raw, scale_root, source_index  # noqa: E402
 
 from assistant.index.vector_index import IndexSpec, VectorIndex  # noqa: E402
 
-CACHE = Path.home() / ".cache" / "bradford-assistant-bench"
-SCALE = CACHE / "scale"
-SQUAD_DEV = Path("/work/shared/bench/squad/dev-v1.1.json")
 OUT = ROOT / "bench" / "results" / "ann.json"
-SEED = 20261122
 REAL_SOURCES = ("scifact", "squad")  # squad-md holds the same paragraphs as squad: left out
 
 
-def pct(values: list[float], q: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
-
-
 def real_vectors() -> np.ndarray:
+    """Every chunk and sentence vector of the real bench indexes (built here when missing)."""
     parts = []
     for source in REAL_SOURCES:
-        for p in sorted((CACHE / source).glob("index/build-*/*_vectors.npy")):
-            parts.append(np.load(p))
-    if not parts:
-        raise SystemExit(f"no cached product indexes under {CACHE}: run bench/bench_scifact.py and bench_squad.py")
+        raw = read_raw(source_index(source))
+        parts += [raw.chunk_vectors, raw.sent_vectors]
     return np.concatenate(parts).astype(np.float32)
 
 
 def synthetic(real: np.ndarray, n: int) -> np.ndarray:
     """``n`` vectors: all real ones, then normalised mixtures a*x + (1-a)*y + noise of random real pairs."""
-    path = SCALE / f"vectors_{n}.npy"
+    path = scale_root() / f"vectors_{n}.npy"
     if path.is_file():
         return np.load(path, mmap_mode="r")
-    SCALE.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(SEED)
     out = np.empty((n, real.shape[1]), np.float32)
     out[: len(real)] = real
@@ -89,16 +85,16 @@ def vectors_for(real: np.ndarray, n: int) -> tuple[np.ndarray, str]:
 
 
 def queries(n: int) -> np.ndarray:
-    path = SCALE / f"queries_squad_{n}.npy"
+    path = scale_root() / f"queries_squad_{n}.npy"
     if path.is_file():
         return np.load(path)
     from assistant.embedding.embedder import Embedder
 
-    data = json.loads(SQUAD_DEV.read_text())["data"]
+    data = json.loads(require_data(data_root(), "squad/dev-v1.1.json").read_text())["data"]
     questions = [qa["question"] for art in data for para in art["paragraphs"] for qa in para["qas"]]
     questions = random.Random(SEED).sample(questions, n)
     vectors = np.stack([Embedder().encode_query(q) for q in questions]).astype(np.float32)
-    SCALE.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     np.save(path, vectors)
     return vectors
 
@@ -180,6 +176,7 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--lat-queries", type=int, default=200, help="queries timed one by one (fewer for flat at 1M)")
     ap.add_argument("--only", default="", help="re-measure only these kinds (comma-separated), merging into ann.json")
+    ap.add_argument("--out", type=Path, default=OUT, help="results file (default bench/results/ann.json)")
     args = ap.parse_args()
     real = real_vectors()
     qs = queries(args.queries)
@@ -196,8 +193,8 @@ def main() -> None:
     }
     only = {k for k in args.only.split(",") if k}
     results: list[dict] = []
-    if only and OUT.is_file():
-        old = json.loads(OUT.read_text())
+    if only and args.out.is_file():
+        old = json.loads(args.out.read_text())
         results = old["results"]
         meta = {**old["meta"], "rerun": f"{','.join(sorted(only))} re-measured {meta['date']} at {meta['commit']} "
                                        f"({meta['machine'].split('(')[-1].rstrip(')')})"}
@@ -216,7 +213,7 @@ def main() -> None:
             results.sort(key=lambda r: r["size"])
             print_table([row])
             sys.stdout.flush()
-            OUT.write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n")
+            args.out.write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n")
         del built, vectors
     print()
     print_table(results)
