@@ -67,13 +67,7 @@ class SquadProduct:
 
     def reweighted(self, trace: Trace, weights: dict[str, float], k: int = K) -> Trace:
         """The product's rank, decide and quote stages on ``trace``'s candidates with other sentence weights."""
-        settings = replace(self.settings, weights=weights)
-        cands = trace.candidates
-        scores = self.pipeline.rank(cands, settings)
-        decision = self.pipeline.decide(cands, scores, settings)
-        quotes = self.pipeline.quote(trace.query, cands, scores, settings, k)
-        answer = Answer(trace.query.text, decision.answered and bool(quotes), tuple(quotes), decision.evidence)
-        return Trace(trace.query, cands, scores, decision, answer)
+        return self.pipeline.answer(trace.query, trace.candidates, replace(self.settings, weights=weights), k)
 
     def sentence_holds(self, sid: int, answers: tuple[str, ...]) -> bool:
         text = fold(self.store.sentence_text(sid))

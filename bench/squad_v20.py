@@ -56,10 +56,9 @@ def _missing(product: SquadProduct, trace: Trace, sid: int, doc_id: int) -> list
 def _natural_evidence(product: SquadProduct, trace: Trace, base: np.ndarray, doc_id: int) -> float:
     """The evidence with doc_match as retrieval computes it without a filter (with one, the product sets it to 1):
     the IDF share of the question's tokens found in the document's title and context line. Restated here because
-    the package keeps those tokens private (Searcher._doc_tokens); see the bench report."""
+    a filter makes retrieval set doc_match to 1."""
     s = product.store
-    d = s.docs[doc_id]
-    doc_toks = frozenset(tokenize(f"{d.title} {d.context}"))
+    doc_toks = product.pipeline.searcher.doc_tokens[doc_id]
     q_idf = s.sent_bm25.idf(list(trace.query.tokens))
     natural = sum(w for t, w in q_idf.items() if t in doc_toks) / (sum(q_idf.values()) or 1.0)
     w_doc = product.pipeline.params.evidence_weights.get("doc_match", 0.0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -86,12 +86,17 @@ class Pipeline:
         t1 = time.perf_counter()
         cands = self.candidates(query, settings, self.names.match(docs) if docs is not None else None)
         t2 = time.perf_counter()
+        trace = self.answer(query, cands, settings, k)
+        timings = _ms(t0, t1, t2, time.perf_counter())
+        return replace(trace, answer=replace(trace.answer, timings_ms=timings))
+
+    def answer(self, query: Query, cands: Candidates, settings: AnswerSettings, k: int | None = None) -> Trace:
+        """Stages 3-5 (rank, decide, quote) on candidates already found: tuning scripts reuse one candidate set
+        under many settings. Nothing to quote is never an answer."""
         scores = self.rank(cands, settings)
         decision = self.decide(cands, scores, settings)
         quotes = self.quote(query, cands, scores, settings, k or settings.k)
-        t3 = time.perf_counter()
-        answer = Answer(query.text, decision.answered and bool(quotes), tuple(quotes), decision.evidence,
-                        _ms(t0, t1, t2, t3))
+        answer = Answer(query.text, decision.answered and bool(quotes), tuple(quotes), decision.evidence)
         return Trace(query, cands, scores, decision, answer)
 
 

@@ -43,7 +43,7 @@ class Searcher:
     def __init__(self, store: IndexBackend, fusion_bm25_weight: float) -> None:
         self.store = store
         self.fusion_bm25_weight = fusion_bm25_weight  # params.json "fusion"
-        self._doc_tokens = _DocTokens(store)
+        self.doc_tokens = _DocTokens(store)  # doc_tokens[doc_id]: tokens of its title and context line
         # index.py stores units document by document; checked once per loaded index, not assumed
         self._doc_ordered = {k: bool(np.all(a[1:] >= a[:-1])) for k, a in
                              (("sent", store.sent_doc), ("chunk", store.chunk_doc))}
@@ -120,7 +120,7 @@ class Searcher:
         holds = s.sent_bm25.holds(tokens, np.concatenate([cand, prev_ids]))
         own, prev = holds[: len(cand)], holds[len(cand):] & same_prev[:, None]
         cand_docs = s.sent_doc[cand].astype(np.int64)
-        doc_rows = {int(d): np.array([t in self._doc_tokens[int(d)] for t in tokens], dtype=bool)
+        doc_rows = {int(d): np.array([t in self.doc_tokens[int(d)] for t in tokens], dtype=bool)
                     for d in np.unique(cand_docs)}
         in_doc = np.array([doc_rows[int(d)] for d in cand_docs], dtype=bool).reshape(len(cand), len(tokens))
 
