@@ -89,7 +89,7 @@ def test_loading_an_export_and_asking_does_not_import_torch(cache: Path) -> None
     import sys
 
     Embedder(DEFAULT_MODEL, "onnx-int8", cache).encode(TEXTS[:1])  # the export exists
-    code = ("import sys; from pathlib import Path; from assistant.embedding import Embedder; "
+    code = ("import sys; from pathlib import Path; from assistant.embedding.embedder import Embedder; "
             "v = Embedder(backend='onnx-int8', cache_dir=Path(sys.argv[1])).encode_query('Who keeps the logbook?'); "
             "assert v.shape == (384,); print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code, str(cache)], capture_output=True, text=True, check=True)
@@ -108,7 +108,7 @@ def test_a_second_index_links_the_machine_export_instead_of_exporting(tmp_path: 
                                         "onnx-int8")
     assert shared.is_file()
     write_corpus(tmp_path / "docs", TINY_FILES)
-    code = ("import sys; from pathlib import Path; from assistant.index import build_index; "
+    code = ("import sys; from pathlib import Path; from assistant.index.build import build_index; "
             "r = build_index(Path(sys.argv[1]), Path(sys.argv[2])); assert r.embedded > 0; "
             "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "docs"), str(tmp_path / "index")],
