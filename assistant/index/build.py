@@ -39,6 +39,13 @@ from assistant.ingest.splitting import chunk_sentences, split_sentences
 ProgressFn = Callable[[int, int], None]
 
 
+class EmptyBuildRefused(ValueError):
+    """A build would remove every document of a non-empty index (an empty, wrong or unmounted documents folder).
+
+    Refused unless asked for explicitly: an index takes minutes to rebuild, and a folder that is merely not
+    mounted says nothing about whether the user wants the documents gone."""
+
+
 @dataclass(frozen=True)
 class Problem:
     doc: str
@@ -206,16 +213,29 @@ def build_index(
     settings: IndexSettings | None = None,
     on_progress: ProgressFn | None = None,
     on_problem: Callable[[Problem], None] | None = None,
+    allow_empty: bool = False,
 ) -> BuildReport:
-    """Bring the index at ``index_dir`` up to date with ``docs_dir``; see the module docstring."""
+    """Bring the index at ``index_dir`` up to date with ``docs_dir``; see the module docstring.
+
+    Raises EmptyBuildRefused rather than remove every document of a non-empty index, unless ``allow_empty``.
+    """
     if not docs_dir.is_dir():
         raise FileNotFoundError(f"documents folder not found: {docs_dir}")
     with build_lock(index_dir):
-        return _build(docs_dir, index_dir, settings or IndexSettings(), on_progress, on_problem)
+        return _build(docs_dir, index_dir, settings or IndexSettings(), on_progress, on_problem, allow_empty)
+
+
+def _refuse_empty(manifest: dict | None, units: list[_Units], docs_dir: Path, allow_empty: bool) -> None:
+    """EmptyBuildRefused when this build would leave no document of an index that has some."""
+    before = len((manifest or {}).get("documents") or {})
+    if units or not before or allow_empty:
+        return
+    raise EmptyBuildRefused(f"refusing to remove all {before} documents from the index: no file in {docs_dir} "
+                            "could be indexed (an empty, wrong or unmounted documents folder?)")
 
 
 def _build(docs_dir: Path, index_dir: Path, settings: IndexSettings, on_progress: ProgressFn | None,
-           on_problem: Callable[[Problem], None] | None) -> BuildReport:
+           on_problem: Callable[[Problem], None] | None, allow_empty: bool = False) -> BuildReport:
     t0 = time.perf_counter()
     manifest = read_manifest(index_dir)
     rebuild_reason = _rebuild_reason(manifest, settings)
@@ -269,6 +289,7 @@ def _build(docs_dir: Path, index_dir: Path, settings: IndexSettings, on_progress
             units.append(_split(_record(loaded[rel]), settings, embedder))
             (changed if rel in old_ids else added).append(rel)
     removed = sorted(set(old_ids) - {u.record.doc for u in units})
+    _refuse_empty(manifest, units, docs_dir, allow_empty)
 
     nothing_to_do = old is not None and not added and not changed and not removed
     embedded = 0

@@ -19,6 +19,7 @@ whose folder is replaced and removed while it loads simply loads the new current
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -212,10 +213,43 @@ def _fsync_tree(folder: Path) -> None:
 def write_store(root: Path, manifest: dict, docs: list[DocRecord], arrays: dict[str, np.ndarray],
                 sent_vectors: np.ndarray, chunk_vectors: np.ndarray,
                 sent_bm25: Bm25Index, chunk_bm25: Bm25Index) -> Path:
-    """Write a new build folder and make it current atomically; returns the new folder."""
+    """Write a new build folder and make it current atomically; returns the new folder.
+
+    A write that fails (a full disk, a quota, a folder made read-only) removes the half-written folder and raises
+    OSError (faiss reports its own write errors as RuntimeError: those become OSError too); the previous build
+    stays current and untouched.
+    """
     root.mkdir(parents=True, exist_ok=True)
     folder = root / f"build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     folder.mkdir()
+    try:
+        _write_build(folder, manifest, docs, arrays, sent_vectors, chunk_vectors, sent_bm25, chunk_bm25)
+    except BaseException as exc:
+        if _pointer(root) != folder.name:  # an interrupt after the swap must not remove the now-current build
+            shutil.rmtree(folder, ignore_errors=True)
+        for tmp in root.glob(f".{POINTER}.{os.getpid()}.tmp"):
+            tmp.unlink(missing_ok=True)
+        if isinstance(exc, RuntimeError):
+            raise _as_os_error(exc) from exc
+        raise
+    remove_stale(root, keep=folder.name)
+    return folder
+
+
+def _as_os_error(exc: RuntimeError) -> OSError | RuntimeError:
+    """faiss's "... No space left on device" (and the like) as the OSError it is; other errors unchanged."""
+    text = str(exc)
+    for code in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO):
+        if os.strerror(code) in text:
+            return OSError(code, os.strerror(code))
+    return exc
+
+
+def _write_build(folder: Path, manifest: dict, docs: list[DocRecord], arrays: dict[str, np.ndarray],
+                 sent_vectors: np.ndarray, chunk_vectors: np.ndarray,
+                 sent_bm25: Bm25Index, chunk_bm25: Bm25Index) -> None:
+    """Every file of a build, fsynced, then the pointer swap that makes it current."""
+    root = folder.parent
     (folder / "docs.json").write_text(json.dumps([d.to_json() for d in docs], ensure_ascii=False))
     np.savez(folder / "units.npz", **arrays)
     np.save(folder / "sentence_vectors.npy", sent_vectors)
@@ -238,8 +272,6 @@ def write_store(root: Path, manifest: dict, docs: list[DocRecord], arrays: dict[
     with tmp.open("rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, root / POINTER)
-    remove_stale(root, keep=folder.name)
-    return folder
 
 
 def remove_stale(root: Path, keep: str) -> None:
