@@ -30,7 +30,7 @@ from assistant.index.store import load_store
 SECRET = "The vault combination of the Wexcombe bank is nine nine four two, changed every Tuesday.\n"
 GANNET = "The Gannet ferry sails at noon from the eastern quay, weather permitting.\n"
 ESCAPE_NAME = "escape\x1b]0;pwned\x07\x1b[2J.txt"  # OSC window title, then "clear screen"
-FORGED_NAME = "minutes\nskipped harbour.txt: forged line.docx"  # a newline in a name forges a report line
+FORGED_NAME = "minutes\nskipped harbour.txt: forged line.xyz"  # a newline in a name forges a report line
 FACT = "the Quillon harbour ferry was painted green in 1931."
 FILLER = "and the tide came in again over the grey stones of the old quay."
 DEPTH = 1100
@@ -84,7 +84,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Hostile:
     root = tmp_path_factory.mktemp("hostile")
     outside = write_corpus(root / "outside", {"secret.txt": SECRET, "folder/also-secret.txt": SECRET})
     docs = write_corpus(root / "docs", {
-        **TINY_FILES, ESCAPE_NAME: GANNET, FORGED_NAME: b"PK\x03\x04 not a Word file", "longline.txt": long_line(),
+        **TINY_FILES, ESCAPE_NAME: GANNET, FORGED_NAME: b"not a document", "longline.txt": long_line(),
         "locked/minutes.txt": "The locked minutes record the 1999 meeting.\n",
     })
     (docs / "passwd.txt").symlink_to(outside / "secret.txt")
@@ -137,8 +137,8 @@ def test_file_names_with_newlines_and_escape_sequences_are_shown_escaped_in_the_
         assert "\x1b" not in stream and "\x07" not in stream
     lines = run.stderr.splitlines()
     assert all(line.startswith(("skipped ", "assistant: error:")) for line in lines), lines
-    assert "skipped minutes\\nskipped harbour.txt: forged line.docx: unsupported file type '.docx' " \
-           "(supported: PDF, TXT, MD, HTML)" in lines
+    assert any(line.startswith("skipped minutes\\nskipped harbour.txt: forged line.xyz: unsupported file type "
+                               "'.xyz'") for line in lines), lines
     assert not any(line.startswith("skipped harbour.txt") for line in lines)  # no forged line
 
     asked = cli("ask", "When does the Gannet ferry sail?", "--index", str(hostile.index))

@@ -19,7 +19,6 @@ whose folder is replaced and removed while it loads simply loads the new current
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
@@ -38,6 +37,7 @@ from assistant.config import EXPORT_VERSION, FORMAT_VERSION
 from assistant.errors import IndexUnavailable
 from assistant.index.lexical import Bm25Index
 from assistant.index.vector_index import IndexSpec, VectorIndex
+from assistant.index.write_guard import discarded_on_failure
 from assistant.ingest.documents import LOADER_VERSION, file_sha256
 from assistant.ingest.splitting import SPLITTER_VERSION
 
@@ -213,65 +213,36 @@ def _fsync_tree(folder: Path) -> None:
 def write_store(root: Path, manifest: dict, docs: list[DocRecord], arrays: dict[str, np.ndarray],
                 sent_vectors: np.ndarray, chunk_vectors: np.ndarray,
                 sent_bm25: Bm25Index, chunk_bm25: Bm25Index) -> Path:
-    """Write a new build folder and make it current atomically; returns the new folder.
-
-    A write that fails (a full disk, a quota, a folder made read-only) removes the half-written folder and raises
-    OSError (faiss reports its own write errors as RuntimeError: those become OSError too); the previous build
-    stays current and untouched.
-    """
+    """Write a new build folder and make it current atomically; returns the new folder. A failed write (a full
+    disk) removes the folder and raises OSError; the previous build stays current (write_guard.py)."""
     root.mkdir(parents=True, exist_ok=True)
     folder = root / f"build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     folder.mkdir()
-    try:
-        _write_build(folder, manifest, docs, arrays, sent_vectors, chunk_vectors, sent_bm25, chunk_bm25)
-    except BaseException as exc:
-        if _pointer(root) != folder.name:  # an interrupt after the swap must not remove the now-current build
-            shutil.rmtree(folder, ignore_errors=True)
-        for tmp in root.glob(f".{POINTER}.{os.getpid()}.tmp"):
-            tmp.unlink(missing_ok=True)
-        if isinstance(exc, RuntimeError):
-            raise _as_os_error(exc) from exc
-        raise
+    with discarded_on_failure(folder, root / POINTER):  # a failed write leaves nothing behind
+        (folder / "docs.json").write_text(json.dumps([d.to_json() for d in docs], ensure_ascii=False))
+        np.savez(folder / "units.npz", **arrays)
+        np.save(folder / "sentence_vectors.npy", sent_vectors)
+        np.save(folder / "chunk_vectors.npy", chunk_vectors)
+        kinds = {}
+        for (stem, _), vectors in zip(VECTOR_SETS, (sent_vectors, chunk_vectors), strict=True):
+            index = VectorIndex.build(vectors)  # one at a time: the larger build's memory is freed before the next
+            index.save(folder / f"{stem}.faiss")
+            kinds[stem] = index.spec.to_json()
+            del index
+        sent_bm25.save(folder / "bm25_sentences")
+        chunk_bm25.save(folder / "bm25_chunks")
+        manifest = {**manifest, "format_version": FORMAT_VERSION, "vector_index": kinds,
+                    "checksums": {str(p.relative_to(folder)): file_sha256(p) for p in _files(folder)}}
+        (folder / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
+        (folder / MANIFEST_DIGEST).write_text(file_sha256(folder / "manifest.json"))
+        _fsync_tree(folder)
+        tmp = root / f".{POINTER}.{os.getpid()}.tmp"
+        tmp.write_text(folder.name)
+        with tmp.open("rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, root / POINTER)
     remove_stale(root, keep=folder.name)
     return folder
-
-
-def _as_os_error(exc: RuntimeError) -> OSError | RuntimeError:
-    """faiss's "... No space left on device" (and the like) as the OSError it is; other errors unchanged."""
-    text = str(exc)
-    for code in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO):
-        if os.strerror(code) in text:
-            return OSError(code, os.strerror(code))
-    return exc
-
-
-def _write_build(folder: Path, manifest: dict, docs: list[DocRecord], arrays: dict[str, np.ndarray],
-                 sent_vectors: np.ndarray, chunk_vectors: np.ndarray,
-                 sent_bm25: Bm25Index, chunk_bm25: Bm25Index) -> None:
-    """Every file of a build, fsynced, then the pointer swap that makes it current."""
-    root = folder.parent
-    (folder / "docs.json").write_text(json.dumps([d.to_json() for d in docs], ensure_ascii=False))
-    np.savez(folder / "units.npz", **arrays)
-    np.save(folder / "sentence_vectors.npy", sent_vectors)
-    np.save(folder / "chunk_vectors.npy", chunk_vectors)
-    kinds = {}
-    for (stem, _), vectors in zip(VECTOR_SETS, (sent_vectors, chunk_vectors), strict=True):
-        index = VectorIndex.build(vectors)  # one at a time: the larger build's memory is freed before the next
-        index.save(folder / f"{stem}.faiss")
-        kinds[stem] = index.spec.to_json()
-        del index
-    sent_bm25.save(folder / "bm25_sentences")
-    chunk_bm25.save(folder / "bm25_chunks")
-    manifest = {**manifest, "format_version": FORMAT_VERSION, "vector_index": kinds,
-                "checksums": {str(p.relative_to(folder)): file_sha256(p) for p in _files(folder)}}
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
-    (folder / MANIFEST_DIGEST).write_text(file_sha256(folder / "manifest.json"))
-    _fsync_tree(folder)
-    tmp = root / f".{POINTER}.{os.getpid()}.tmp"
-    tmp.write_text(folder.name)
-    with tmp.open("rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, root / POINTER)
 
 
 def remove_stale(root: Path, keep: str) -> None:
