@@ -82,7 +82,7 @@ def _upload(library: Library) -> None:
         st.html(notice_html("warning", f"Nothing was added: no file was uploaded. Choose files first; a file over "
                                        f"{limit} MB is refused by the browser and never sent (the uploader marks it)."))
         return
-    if not files:
+    if not (submitted and files):
         return
     results = save_uploads(library.docs_dir, [(f.name, f.getvalue()) for f in files], max_bytes=limit * 2**20)
     report = _reindex(library, "Indexing new documents") if any(r.saved for r in results) else None

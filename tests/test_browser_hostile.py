@@ -157,9 +157,6 @@ def test_upload_refused_by_the_browser_is_explained_and_a_long_name_wraps(browse
         notice = page.locator(".ba-notice.ba-success", has_text=LONG_NAME[:40])
         notice.wait_for(timeout=ANSWER_TIMEOUT_MS)
         page.get_by_text("Index updated").wait_for(timeout=ANSWER_TIMEOUT_MS)  # the run after the upload is drawn
-        page.wait_for_timeout(3000)
-        print("DEBUG", page.locator(".ba-notice").all_inner_texts())
-        page.screenshot(path="/tmp/dbg.png", full_page=True)
         text, fits = notice.evaluate("el => [el.innerText, el.scrollWidth <= el.clientWidth + 1 && "
                                      "el.getBoundingClientRect().right <= document.documentElement.clientWidth]")
         assert fits, "the file name runs out of its notice box"
