@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,8 +80,26 @@ def _deep_folder(top: Path, depth: int) -> None:
         os.close(fd)
 
 
+def remove_deep_tree(top: Path) -> None:
+    """Delete a folder tree of any depth without recursion (shutil.rmtree, and so pytest's clean-up of old temp
+    folders, overflows Python's stack on the 1,100-level folder)."""
+    stack = [str(top)]
+    while stack:
+        current = stack[-1]
+        with os.scandir(current) as it:
+            entries = list(it)
+        folders = [e.path for e in entries if e.is_dir(follow_symlinks=False)]
+        for e in entries:
+            if not e.is_dir(follow_symlinks=False):
+                os.unlink(e.path)
+        if folders:
+            stack.extend(folders)
+        else:
+            os.rmdir(stack.pop())
+
+
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory: pytest.TempPathFactory) -> Hostile:
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile]:
     root = tmp_path_factory.mktemp("hostile")
     outside = write_corpus(root / "outside", {"secret.txt": SECRET, "folder/also-secret.txt": SECRET})
     docs = write_corpus(root / "docs", {
@@ -94,7 +113,8 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Hostile:
     index = root / "index"
     run = cli("index", str(docs), "--index", str(index), "--quiet", drop_caps=True)
     (docs / "locked").chmod(0o755)  # so that pytest can clean up
-    return Hostile(docs, index, outside, run)
+    yield Hostile(docs, index, outside, run)
+    remove_deep_tree(docs / "deep")
 
 
 def skipped_lines(run: subprocess.CompletedProcess[str]) -> dict[str, str]:
@@ -370,14 +390,19 @@ cd "$REPO"
 "$PY" -m assistant index "$DOCS" --index "$MNT/index" --quiet > "$OUT/index.out" 2> "$OUT/index.err"
 echo $? > "$OUT/index.rc"
 ls -a "$MNT/index" > "$OUT/ls"
+find "$MNT/index/.models" -type f -printf '%f\n' > "$OUT/models" 2>/dev/null || true
 "$PY" -m assistant ask "$QUESTION" --index "$MNT/index" --json > "$OUT/ask.out" 2> "$OUT/ask.err"
 '''
 
 
-def test_full_disk_gives_one_line_and_leaves_no_partial_build(hostile: Hostile, tmp_path: Path) -> None:
-    """The index on a small tmpfs (in a private mount namespace) that fills up during the write."""
+@pytest.mark.parametrize("moment", ["writing the build", "placing the model export"])
+def test_full_disk_gives_one_line_and_leaves_no_partial_build(hostile: Hostile, tmp_path: Path, moment: str) -> None:
+    """The index on a small tmpfs (in a private mount namespace) that fills up while the new build is written, or
+    (an index copied without its model export) while the 22 MB export is placed in it."""
     src = tmp_path / "src-index"
     shutil.copytree(hostile.index, src, symlinks=True)
+    if moment == "placing the model export":
+        shutil.rmtree(src / ".models")
     docs = write_corpus(tmp_path / "docs", {**TINY_FILES, "longline.txt": long_line(),
                                             "extra.txt": "A new file about sailing dinghies and their rigging.\n"})
     mnt, out = tmp_path / "mnt", tmp_path / "out"
@@ -394,8 +419,15 @@ def test_full_disk_gives_one_line_and_leaves_no_partial_build(hostile: Hostile, 
         pytest.skip(f"cannot mount a private tmpfs here: {done.stderr.strip()[:200]}")
     assert (out / "index.rc").read_text().strip() == "2"
     line = assert_one_line_error((out / "index.err").read_text())
+    assert line.startswith("assistant: error: cannot write the index")
     assert "No space left on device" in line and "the previous index is unchanged" in line
-    builds = [n for n in (out / "ls").read_text().split() if n.startswith("build-")]
+    listing = (out / "ls").read_text().split()
+    builds = [n for n in listing if n.startswith("build-")]
     assert len(builds) == 1, builds  # the half-written build is gone, the old one stays
-    answer = json.loads((out / "ask.out").read_text())
-    assert "Agnes Pollard" in answer["quotes"][0]["text"]
+    assert (out / "models").read_text().split() in ([], ["model.onnx"])  # no partial copy of the model left
+    if moment == "writing the build":
+        answer = json.loads((out / "ask.out").read_text())
+        assert "Agnes Pollard" in answer["quotes"][0]["text"]
+    else:  # the old build has no room for its model export either: a clear line, not a traceback
+        assert assert_one_line_error((out / "ask.err").read_text()).startswith(
+            "assistant: error: cannot write the index: No space left on device")
