@@ -107,6 +107,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile]:
         "locked/minutes.txt": "The locked minutes record the 1999 meeting.\n",
     })
     (docs / "passwd.txt").symlink_to(outside / "secret.txt")
+    (docs / "latin1-\udce9t\udce9.txt").write_text("A name in Latin-1 bytes.\n")  # b"latin1-\xe9t\xe9.txt"
     (docs / "elsewhere").symlink_to(outside / "folder", target_is_directory=True)
     _deep_folder(docs / "deep", DEPTH)
     (docs / "locked").chmod(0)
@@ -165,6 +166,15 @@ def test_file_names_with_newlines_and_escape_sequences_are_shown_escaped_in_the_
     assert asked.returncode == 0, asked.stderr
     assert "\x1b" not in asked.stdout and "\x07" not in asked.stdout
     assert "(escape\\x1b]0;pwned\\x07\\x1b[2J.txt, characters 0-" in asked.stdout
+
+
+# --- found by the sweep: a file name that is not UTF-8 ----------------------------------------------------------
+
+def test_file_name_that_is_not_utf8_is_reported_and_every_other_file_is_indexed(hostile: Hostile) -> None:
+    assert skipped_lines(hostile.run)["latin1-\\xe9t\\xe9.txt"] == \
+        "the name is not valid UTF-8 text (rename it to index it)"
+    assert "Traceback" not in hostile.run.stderr
+    assert "Agnes Pollard" in ask_json(hostile.index, HARBOUR_Q)["quotes"][0]["text"]
 
 
 # --- 6. a folder nested 1,100 levels deep ------------------------------------------------------------------

@@ -32,7 +32,7 @@ from assistant.index.store import (
     versions,
     write_store,
 )
-from assistant.ingest.documents import Document, DocumentError, check_size, file_sha256, scan
+from assistant.ingest.documents import Document, DocumentError, check_size, display_name, file_sha256, scan
 from assistant.ingest.parallel import failure_reason, load_documents
 from assistant.ingest.splitting import chunk_sentences, split_sentences
 
@@ -262,7 +262,7 @@ def _build(docs_dir: Path, index_dir: Path, settings: IndexSettings, on_progress
 
     found = scan(docs_dir)
     for error in found.problems:
-        report(error.path.relative_to(docs_dir).as_posix(), error)
+        report(display_name(error.path.relative_to(docs_dir).as_posix()), error)
     kept: dict[str, _Units] = {}  # unchanged documents, by path
     to_load: list[Path] = []
     for path in found.files:

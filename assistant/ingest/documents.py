@@ -97,7 +97,9 @@ def scan(root: Path) -> Scan:
         subfolders: list[Path] = []
         for entry in entries:
             path = current / entry.name
-            if _is_folder(entry):
+            if not _is_utf8(entry.name):  # its name cannot be stored, shown or searched as text
+                report(path, "the name is not valid UTF-8 text (rename it to index it)")
+            elif _is_folder(entry):
                 reason = _folder_problem(path, real, root_real, depth + 1)
                 if reason:
                     report(path, reason)
@@ -111,6 +113,21 @@ def scan(root: Path) -> Scan:
                     found.append((_relative(path, root), path))
         stack.extend((folder, depth + 1) for folder in reversed(subfolders))  # first name is walked first
     return Scan(tuple(path for _, path in sorted(found)), tuple(e for _, e in sorted(problems, key=lambda p: p[0])))
+
+
+def _is_utf8(name: str) -> bool:
+    """False for a name whose bytes are not UTF-8 (Python holds them as lone surrogates, which the tokenizer, JSON
+    and the terminal all reject: one such file used to stop the whole build with a traceback)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def display_name(name: str) -> str:
+    """A relative path as text that can be stored and shown: undecodable bytes as ``\\xff`` escapes."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _is_folder(entry: os.DirEntry[str]) -> bool:
