@@ -294,6 +294,15 @@ def test_non_utf8_gold_file_error_names_the_file_and_line(hostile: Hostile, tmp_
         f"{gold}:2: not UTF-8 text (byte 0xe9 at column 30); save the file as UTF-8")
 
 
+def test_a_bad_load_workers_setting_is_ignored_not_a_traceback(tmp_path: Path) -> None:
+    """Found by the sweep: ASSISTANT_LOAD_WORKERS=abc stopped the build with a ValueError traceback."""
+    docs = write_corpus(tmp_path / "docs", {"harbour.txt": TINY_FILES["harbour.txt"]})
+    run = cli("index", str(docs), "--index", str(tmp_path / "index"), "--quiet",
+              env={"ASSISTANT_LOAD_WORKERS": "abc"})
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+    assert [d.doc for d in load_store(tmp_path / "index").docs] == ["harbour.txt"]
+
+
 # --- 17. `ask -` as a pipe ---------------------------------------------------------------------------------
 
 def _read_line(process: subprocess.Popen[str], wait_s: float) -> str:
