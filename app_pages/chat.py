@@ -23,7 +23,7 @@ from assistant.library import (
     document_path,
 )
 from assistant.query.types import Answer, Quote
-from assistant.render import caption_html, context_html, quote_block_html
+from assistant.render import caption_html, context_html, notice_html, quote_block_html
 
 HISTORY_KEY = "chat_turns"
 NO_ANSWER = "The documents do not answer this question."
@@ -144,7 +144,7 @@ def main() -> None:
                 answer = library.assistant.ask(question, k=k, docs=docs or None,
                                                settings=answer_settings(strictness))
             except BadQuestion as exc:
-                st.error(f"Cannot ask that: {exc}.")
+                st.html(notice_html("error", f"Cannot ask that: {exc}."))
                 return
             turn = Turn(question, answer, strictness, docs)
             turns.append(turn)

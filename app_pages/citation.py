@@ -10,7 +10,7 @@ import streamlit as st
 
 from app_pages.shared import current_store, get_library
 from assistant.cite.types import BadQuote, Citation
-from assistant.render import diff_html, match_block_html
+from assistant.render import diff_html, match_block_html, notice_html
 
 VERDICT_TEXT = {
     "exact": ("Exact: the documents say this word for word.", "success"),
@@ -72,7 +72,7 @@ def main() -> None:
             st.session_state[RESULT_KEY] = library.assistant.cite(quote)
         except BadQuote as exc:
             st.session_state.pop(RESULT_KEY, None)
-            st.error(f"Cannot look that up: {exc}.")
+            st.html(notice_html("error", f"Cannot look that up: {exc}."))
     result: Citation | None = st.session_state.get(RESULT_KEY)
     if result is not None:
         show(result)

@@ -78,6 +78,10 @@ def _upload(library: Library) -> None:
                  "A file already in the library is not added twice; a different file with a name already in use "
                  "is saved under a numbered name, never over the existing one.")
         submitted = st.form_submit_button("Add to the library", type="primary", icon=":material/upload:")
+    if submitted and not files:  # nothing reached the server: say so rather than do nothing
+        st.html(notice_html("warning", f"Nothing was added: no file was uploaded. Choose files first; a file over "
+                                       f"{limit} MB is refused by the browser and never sent (the uploader marks it)."))
+        return
     if not (submitted and files):
         return
     results = save_uploads(library.docs_dir, [(f.name, f.getvalue()) for f in files], max_bytes=limit * 2**20)

@@ -16,6 +16,7 @@ import streamlit as st
 from app_pages.shared import ROOT, STRICTNESS_KEY, current_store, get_library
 from assistant.evaluation import EvalReport, GoldFormatError, GoldItem, evaluate, load_gold, precision_coverage
 from assistant.library import STRICTNESS_LEVELS, answer_settings
+from assistant.render import caption_html, notice_html
 
 GOLD_DIR = ROOT / "eval"
 REPORT_KEY = "evaluation_report"
@@ -34,6 +35,8 @@ METRIC_NAMES = [
 
 
 def _load(uploaded) -> tuple[str, list[GoldItem]] | None:
+    """The uploaded gold set, or None after saying why it cannot be run. The file name comes from the browser:
+    it is only ever shown escaped (st.html), never as Markdown, which would draw colours, maths and images."""
     if uploaded is None:
         return None
     with tempfile.TemporaryDirectory() as tmp:
@@ -42,8 +45,11 @@ def _load(uploaded) -> tuple[str, list[GoldItem]] | None:
         try:
             items = load_gold(path)
         except (GoldFormatError, UnicodeDecodeError) as exc:
-            st.error(f"{uploaded.name}: {str(exc).replace(str(path), 'line')}")
+            st.html(notice_html("error", f"{uploaded.name}: {str(exc).replace(str(path), 'line')}"))
             return None
+    if not items:  # as `assistant eval` refuses it: "Run 0 questions" would only show zeros
+        st.html(notice_html("error", f"{uploaded.name} has no questions: nothing to run"))
+        return None
     return uploaded.name, items
 
 
@@ -126,7 +132,8 @@ def main() -> None:
     strictness = st.session_state.get(STRICTNESS_KEY, "Balanced")
     if chosen is not None:
         name, items = chosen
-        if st.button(f"Run {len(items)} questions from {name}", type="primary", icon=":material/play_arrow:"):
+        st.html(caption_html(f"Gold set: {name} ({len(items)} questions)"))
+        if st.button(f"Run {len(items)} questions", type="primary", icon=":material/play_arrow:"):
             bar = st.progress(0.0, text="Asking…")
             report = evaluate(library.assistant, items, settings=answer_settings(strictness),
                               on_progress=lambda n, total: bar.progress(n / total, text=f"Asked {n} of {total}"))
@@ -134,8 +141,8 @@ def main() -> None:
             st.session_state[REPORT_KEY] = (name, strictness, report)
     if REPORT_KEY in st.session_state:
         name, used, report = st.session_state[REPORT_KEY]
-        st.subheader(f"Results on {name}")
-        st.caption(f"Strictness: {used} (set in the sidebar of the Ask page).")
+        st.subheader("Results")
+        st.html(caption_html(f"Gold set: {name}. Strictness: {used} (set in the sidebar of the Ask page)."))
         _metrics(report)
         st.subheader("Precision against coverage")
         _curve(report, STRICTNESS_LEVELS.get(used, 0.0))

@@ -8,21 +8,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from assistant.config import DEFAULT_DOCS_DIR, DEFAULT_INDEX_DIR, IndexSettings
 from assistant.errors import IndexUnavailable
+from assistant.terminal import json_line, term
 
 EXIT_OK, EXIT_BAD = 0, 2
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2
-        sys.stderr.write(f"assistant: error: {message}\n")
+        sys.stderr.write(f"assistant: error: {term(message)}\n")
         raise SystemExit(EXIT_BAD)
 
 
@@ -43,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_index.add_argument("--quiet", action="store_true", help="no progress bar")
     p_index.add_argument("--max-file-mb", type=float, default=None, metavar="MB",
                          help=f"skip (and report) files larger than this (default: {IndexSettings().max_file_mb:g})")
+    p_index.add_argument("--allow-empty", action="store_true",
+                         help="allow a build that removes every document (refused otherwise: a wrong or unmounted "
+                              "documents folder would wipe the index)")
     p_ask = sub.add_parser("ask", parents=[common], help="answer a question ('-' reads one question a line)")
     p_ask.add_argument("question", help="the question, or '-' to read questions from stdin")
     p_ask.add_argument("--k", type=int, default=None, help="number of quotes (default 3)")
@@ -58,16 +64,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str) -> int:
-    sys.stderr.write(f"assistant: error: {message}\n")
+    """One line on stderr (names in the message are shown escaped: they come from users), exit status 2."""
+    sys.stderr.write(f"assistant: error: {term(message)}\n")
     return EXIT_BAD
 
 
 def cmd_index(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from assistant.api import Assistant
+    from assistant.index.build import EmptyBuildRefused, build_index
 
-    if args.max_file_mb is not None and not args.max_file_mb > 0:
+    if args.max_file_mb is not None and not (args.max_file_mb > 0 and math.isfinite(args.max_file_mb)):
         return _fail("--max-file-mb must be a positive number")
     overrides = {"model": args.model, "max_file_mb": args.max_file_mb}
     settings = IndexSettings(**{k: v for k, v in overrides.items() if v is not None})
@@ -82,12 +89,14 @@ def cmd_index(args: argparse.Namespace) -> int:
         bar.update(done - bar.n)
 
     def problem(p) -> None:
-        sys.stderr.write(f"skipped {p.doc}: {p.reason}\n")
+        sys.stderr.write(f"skipped {term(p.doc)}: {term(p.reason)}\n")
 
     try:
-        report = Assistant(args.index).build(args.docs, settings, progress, problem)
+        report = build_index(args.docs, args.index, settings, progress, problem, allow_empty=args.allow_empty)
     except FileNotFoundError as exc:
         return _fail(str(exc))
+    except EmptyBuildRefused as exc:
+        return _fail(f"{exc}; pass --allow-empty to empty the index")
     except OSError as exc:  # e.g. the index folder is not writable or the disk is full: the old index stays
         return _fail(f"cannot write the index in {args.index}: {exc.strerror or exc}; the previous index is unchanged")
     finally:
@@ -96,10 +105,10 @@ def cmd_index(args: argparse.Namespace) -> int:
     if args.json:
         out = {k: v for k, v in report.__dict__.items() if k != "problems"}
         out["problems"] = [p.__dict__ for p in report.problems]
-        print(json.dumps(out, ensure_ascii=False))
+        print(json_line(out))
     else:
         if report.rebuild_reason:
-            print(f"Clean rebuild: {report.rebuild_reason}")
+            print(f"Clean rebuild: {term(report.rebuild_reason)}")
         state = "updated" if report.written else "already up to date"
         print(
             f"Index {state}: {report.n_documents} documents, {report.n_pages} pages, {report.n_chunks} chunks, "
@@ -113,20 +122,21 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def _print_answer(answer) -> None:
-    print(f"Q: {answer.question}")
+    print(f"Q: {term(answer.question)}")
     if not answer.answered:
         print("The documents do not answer this question.")
         if answer.quotes:
             print("Closest passages (not an answer):")
     for n, q in enumerate(answer.quotes, 1):
         page = f", page {q.page}" if q.page is not None else ""
-        body = textwrap.fill(" ".join(q.text.split()), width=100, initial_indent="    ", subsequent_indent="    ")
-        print(f"[{n}] {q.title}\n    ({q.doc}{page}, characters {q.start}-{q.end}, score {q.score:.2f})")
+        body = textwrap.fill(term(" ".join(q.text.split())), width=100, initial_indent="    ",
+                             subsequent_indent="    ")
+        print(f"[{n}] {term(q.title)}\n    ({term(q.doc)}{page}, characters {q.start}-{q.end}, score {q.score:.2f})")
         print(body.replace("    ", "    “", 1) + "”")
         if q.highlight:
-            print(f"    answer: {q.highlight}")
+            print(f"    answer: {term(q.highlight)}")
         for loc in q.also_in:
-            print(f"    also in: {loc.doc}" + (f", page {loc.page}" if loc.page is not None else ""))
+            print(f"    also in: {term(loc.doc)}" + (f", page {loc.page}" if loc.page is not None else ""))
     print()
 
 
@@ -142,23 +152,37 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def _for_each_input(value: str, key: str, run: Callable[[str], Any], bad: type[Exception],
                     show: Callable[[Any], None], as_json: bool) -> int:
-    """Run one input, or with '-' one per stdin line (JSON lines out, a bad line reported and skipped)."""
-    lines = [ln for ln in sys.stdin.read().splitlines() if ln.strip()] if value == "-" else [value]
+    """Run one input, or with '-' one per stdin line (JSON lines out, a bad line reported and skipped).
+
+    Lines are answered as they arrive and each answer is flushed at once, so the batch mode works as a pipe to a
+    long-lived process (a question typed now is answered now, not when the input ends).
+    """
     status = EXIT_OK
-    for line in lines:
+    for line in _input_lines(value):
         try:
             result = run(line)
         except bad as exc:
             if value != "-":
                 return _fail(str(exc))
-            print(json.dumps({key: line[:200], "error": str(exc)}), flush=True)
+            print(json_line({key: line[:200], "error": str(exc)}), flush=True)
             status = EXIT_BAD
             continue
         if as_json or value == "-":
-            print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
+            print(json_line(result.to_json()), flush=True)
         else:
             show(result)
     return status
+
+
+def _input_lines(value: str) -> Iterator[str]:
+    """The single argument, or with '-' each non-blank stdin line as soon as it is read."""
+    if value != "-":
+        yield value
+        return
+    for line in iter(sys.stdin.readline, ""):
+        line = line.rstrip("\r\n")
+        if line.strip():
+            yield line
 
 
 _DIFF_MARKS = {"added": ("{+", "+}"), "dropped": ("[-", "-]")}
@@ -191,19 +215,19 @@ def _print_citation(c, indent: str = "") -> None:
         pages = ", ".join(str(p.page) for p in m.parts if p.page is not None)
         where = f", page {pages}" if pages else ""
         role = " (quoting another source)" if m.quoted else ""
-        print(f"{indent}[{n}] {m.title}{role}\n{indent}    ({m.doc}{where}, characters {m.start}-{m.end}, "
+        print(f"{indent}[{n}] {term(m.title)}{role}\n{indent}    ({term(m.doc)}{where}, characters {m.start}-{m.end}, "
               f"similarity {m.similarity:.2f})")
-        body = " ".join(" ".join(p.text.split()) for p in m.parts)
+        body = term(" ".join(" ".join(p.text.split()) for p in m.parts))
         print(textwrap.fill(f"“{body}”", width=100, initial_indent=indent + "    ", subsequent_indent=indent + "    "))
         if m.diff and c.verdict != "exact":
-            print(textwrap.fill("diff: " + _diff_line(m), width=100, initial_indent=indent + "    ",
+            print(textwrap.fill("diff: " + term(_diff_line(m)), width=100, initial_indent=indent + "    ",
                                 subsequent_indent=indent + "      "))
     if c.sentences:
         counts = {v: sum(sc.verdict == v for sc in c.sentences) for v in ("exact", "near", "not_found")}
         print(f"{indent}{len(c.sentences)} sentences: {counts['exact']} exact, {counts['near']} near, "
               f"{counts['not_found']} not found")
     for n, sc in enumerate(c.sentences, 1):
-        print(f"{indent}Sentence {n}: “{sc.quote}”")
+        print(f"{indent}Sentence {n}: “{term(sc.quote)}”")
         _print_citation(sc, indent + "    ")
     if not indent:
         print()
@@ -218,7 +242,7 @@ def cmd_cite(args: argparse.Namespace) -> int:
 
 
 def _cell(text: str | None, width: int) -> str:
-    text = " ".join((text or "—").split())
+    text = term(" ".join((text or "—").split()))
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -254,10 +278,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     if not 1 <= args.k <= 50:
         return _fail("--k must be between 1 and 50")
+    problem = _unwritable(args.out) if args.out else None
+    if problem:  # checked before the run, which takes minutes: its results must not be lost at the end
+        return _fail(f"cannot write the report to {args.out}: {problem}")
     try:
         items = load_gold(args.gold)
     except FileNotFoundError:
         return _fail(f"gold file {args.gold} not found")
+    except IsADirectoryError:
+        return _fail(f"gold file {args.gold} is a folder; give a JSONL file")
+    except OSError as exc:
+        return _fail(f"cannot read gold file {args.gold}: {exc.strerror or exc}")
     except (GoldFormatError, UnicodeDecodeError) as exc:
         return _fail(str(exc))
     if not items:
@@ -268,16 +299,31 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if bar is not None:
         bar.close()
     data = report.to_json()
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(data, indent=1, ensure_ascii=False))
-    if args.json:
-        print(json.dumps(data, ensure_ascii=False))
+    if args.json:  # shown first: if writing --out fails after all, the results are still on the screen
+        print(json_line(data))
     else:
         _print_report(report)
-        if args.out:
-            print(f"\nFull report written to {args.out}")
+    if args.out:
+        try:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(data, indent=1, ensure_ascii=False))
+        except OSError as exc:
+            return _fail(f"cannot write the report to {args.out}: {exc.strerror or exc} (the results are above)")
+        if not args.json:
+            print(f"\nFull report written to {term(args.out)}")
     return EXIT_OK
+
+
+def _unwritable(out: Path) -> str | None:
+    """Why the report file ``out`` could not be written (checked before a long run), or None."""
+    if out.is_dir():
+        return "it is a folder"
+    parent = next((p for p in (out.parent, *out.parent.parents) if p.exists()), Path("."))
+    if not parent.is_dir():
+        return f"{parent} is not a folder"
+    if out.exists() and not os.access(out, os.W_OK) or not out.exists() and not os.access(parent, os.W_OK):
+        return "permission denied"
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

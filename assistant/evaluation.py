@@ -64,10 +64,23 @@ def first_hit_rank(quotes: Sequence[tuple[str, str]], item: GoldItem) -> int | N
     return None
 
 
+def _decode_line(path: Path, n: int, raw: bytes) -> str:
+    """One line of a gold file as text; a GoldFormatError naming the file, line and column if it is not UTF-8."""
+    try:
+        return raw.decode("utf-8-sig" if n == 1 else "utf-8")
+    except UnicodeDecodeError as exc:
+        raise GoldFormatError(f"{path}:{n}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
+                              "save the file as UTF-8") from exc
+
+
 def load_gold(path: Path) -> list[GoldItem]:
+    """The gold items of a JSONL file; GoldFormatError naming the line for anything that is not a valid item,
+    including a duplicate id (both copies would otherwise be scored, and a report keyed by id would hide one)."""
     items: list[GoldItem] = []
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
+    first_line: dict[str, int] = {}
+    with path.open("rb") as f:
+        for n, raw in enumerate(f, 1):
+            line = _decode_line(path, n, raw)
             if not line.strip():
                 continue
             try:
@@ -83,7 +96,12 @@ def load_gold(path: Path) -> list[GoldItem]:
                 raise GoldFormatError(f"{path}:{n}: 'answers' must be a list of non-empty strings")
             if doc is not None and not isinstance(doc, str):
                 raise GoldFormatError(f"{path}:{n}: 'doc' must be a string or null")
-            items.append(GoldItem(str(obj.get("id", f"line{n}")), question, tuple(answers), doc))
+            item_id = str(obj.get("id", f"line{n}"))
+            if item_id in first_line:
+                raise GoldFormatError(f"{path}:{n}: duplicate id {item_id!r} "
+                                      f"(first used on line {first_line[item_id]})")
+            first_line[item_id] = n
+            items.append(GoldItem(item_id, question, tuple(answers), doc))
     return items
 
 

@@ -35,6 +35,7 @@ STYLE = """<style>
 .ba-context .ba-q { background: rgba(255, 200, 0, 0.18); border-bottom: 2px solid rgba(232, 164, 0, 0.8); }
 .ba-cut { opacity: 0.6; }
 .ba-notice { padding: 0.7rem 1rem; border-radius: 0.5rem; margin: 0 0 0.3rem 0; line-height: 1.5; }
+.ba-quote, .ba-source, .ba-context, .ba-notice, .ba-caption, .ba-diff { overflow-wrap: anywhere; }
 .ba-notice .ba-icon { font-weight: 700; margin-right: 0.5rem; }
 .ba-success { background: rgba(33, 195, 84, 0.12); }
 .ba-info { background: rgba(28, 131, 225, 0.10); }

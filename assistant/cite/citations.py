@@ -29,7 +29,7 @@ from assistant.cite.types import BadQuote, Citation, Match, Part
 from assistant.embedding.embedder import Embedder
 from assistant.folding import Folded, fold, fold_quote
 from assistant.index.backend import IndexBackend, doc_units
-from assistant.index.lexical import tokenize
+from assistant.index.lexical import has_words, tokenize
 from assistant.ingest.normalise import normalise_text
 from assistant.ingest.splitting import split_sentences
 
@@ -59,6 +59,8 @@ def check_quote(quote: str) -> str:
     text = normalise_text(quote).strip()
     if len(text) > MAX_QUOTE_CHARS:
         raise BadQuote(f"the quote is {len(text)} characters long; the limit is {MAX_QUOTE_CHARS}")
+    if text and not has_words(text):  # the same rule as a question's (api.check_question)
+        raise BadQuote("the quote has no words to look up (only symbols or emoji)")
     if len(fold_quote(text)) < 3 or not tokenize(text) and len(text.split()) < 3:
         raise BadQuote("the quote is empty or too short to look up")
     return text

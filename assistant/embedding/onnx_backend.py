@@ -165,7 +165,11 @@ def _place(source: Path, target: Path) -> None:
     try:
         os.link(source, tmp)
     except OSError:
-        shutil.copyfile(source, tmp)
+        try:
+            shutil.copyfile(source, tmp)
+        except OSError:
+            tmp.unlink(missing_ok=True)  # a full disk must not keep a partial copy of the model
+            raise
     _publish(tmp, target)
 
 

@@ -32,11 +32,18 @@ from assistant.index.store import (
     versions,
     write_store,
 )
-from assistant.ingest.documents import Document, DocumentError, check_size, file_sha256, scan
+from assistant.ingest.documents import Document, DocumentError, check_size, display_name, file_sha256, scan
 from assistant.ingest.parallel import failure_reason, load_documents
 from assistant.ingest.splitting import chunk_sentences, split_sentences
 
 ProgressFn = Callable[[int, int], None]
+
+
+class EmptyBuildRefused(ValueError):
+    """A build would remove every document of a non-empty index (an empty, wrong or unmounted documents folder).
+
+    Refused unless asked for explicitly: an index takes minutes to rebuild, and a folder that is merely not
+    mounted says nothing about whether the user wants the documents gone."""
 
 
 @dataclass(frozen=True)
@@ -206,25 +213,31 @@ def build_index(
     settings: IndexSettings | None = None,
     on_progress: ProgressFn | None = None,
     on_problem: Callable[[Problem], None] | None = None,
+    allow_empty: bool = False,
 ) -> BuildReport:
-    """Bring the index at ``index_dir`` up to date with ``docs_dir``; see the module docstring."""
+    """Bring the index at ``index_dir`` up to date with ``docs_dir``; see the module docstring.
+
+    Raises EmptyBuildRefused rather than remove every document of a non-empty index, unless ``allow_empty``.
+    """
     if not docs_dir.is_dir():
         raise FileNotFoundError(f"documents folder not found: {docs_dir}")
     with build_lock(index_dir):
-        return _build(docs_dir, index_dir, settings or IndexSettings(), on_progress, on_problem)
+        return _build(docs_dir, index_dir, settings or IndexSettings(), on_progress, on_problem, allow_empty)
+
+
+def _refuse_empty(manifest: dict | None, units: list[_Units], docs_dir: Path, allow_empty: bool) -> None:
+    """EmptyBuildRefused when this build would leave no document of an index that has some."""
+    before = len((manifest or {}).get("documents") or {})
+    if units or not before or allow_empty:
+        return
+    raise EmptyBuildRefused(f"refusing to remove all {before} documents from the index: no file in {docs_dir} "
+                            "could be indexed (an empty, wrong or unmounted documents folder?)")
 
 
 def _build(docs_dir: Path, index_dir: Path, settings: IndexSettings, on_progress: ProgressFn | None,
-           on_problem: Callable[[Problem], None] | None) -> BuildReport:
+           on_problem: Callable[[Problem], None] | None, allow_empty: bool = False) -> BuildReport:
     t0 = time.perf_counter()
-    manifest = read_manifest(index_dir)
-    rebuild_reason = _rebuild_reason(manifest, settings)
-    old: IndexStore | None = None
-    if manifest is not None and rebuild_reason is None:
-        try:
-            old = load_store(index_dir)
-        except IndexUnavailable as exc:
-            rebuild_reason = str(exc)
+    manifest, old, rebuild_reason = _previous(index_dir, settings)
     old_ids = {d.doc: i for i, d in enumerate(old.docs)} if old else {}
     embedder = Embedder(settings.model, settings.backend, index_cache_dir(index_dir))
 
@@ -242,21 +255,8 @@ def _build(docs_dir: Path, index_dir: Path, settings: IndexSettings, on_progress
 
     found = scan(docs_dir)
     for error in found.problems:
-        report(error.path.relative_to(docs_dir).as_posix(), error)
-    kept: dict[str, _Units] = {}  # unchanged documents, by path
-    to_load: list[Path] = []
-    for path in found.files:
-        rel = path.relative_to(docs_dir).as_posix()
-        try:
-            check_size(path, settings.max_file_bytes)
-            digest = file_sha256(path)
-        except (DocumentError, OSError) as exc:
-            report(rel, exc)
-            continue
-        if old is not None and rel in old_ids and old.docs[old_ids[rel]].content_hash == digest:
-            kept[rel] = _reuse(old, old_ids[rel])
-        else:
-            to_load.append(path)
+        report(display_name(error.path.relative_to(docs_dir).as_posix()), error)
+    kept, to_load = _unchanged_or_to_load(found.files, docs_dir, settings, old, old_ids, report)
     loaded = {path.relative_to(docs_dir).as_posix(): doc for path, doc in load_documents(to_load, docs_dir)}
     for path in found.files:  # the folder's order, as before: unit ids follow it
         rel = path.relative_to(docs_dir).as_posix()
@@ -269,6 +269,7 @@ def _build(docs_dir: Path, index_dir: Path, settings: IndexSettings, on_progress
             units.append(_split(_record(loaded[rel]), settings, embedder))
             (changed if rel in old_ids else added).append(rel)
     removed = sorted(set(old_ids) - {u.record.doc for u in units})
+    _refuse_empty(manifest, units, docs_dir, allow_empty)
 
     nothing_to_do = old is not None and not added and not changed and not removed
     embedded = 0
@@ -276,26 +277,7 @@ def _build(docs_dir: Path, index_dir: Path, settings: IndexSettings, on_progress
     if nothing_to_do:
         remove_stale(index_dir, keep=old.path.name)  # what an interrupted build left behind
     else:
-        embedded = _embed_new(units, embedder, on_progress)
-        arrays, sent_vectors, chunk_vectors = _assemble(units, settings, embedder.dimension)
-        sent_tokens = [tokenize(u.record.pages[p][s:e]) for u in units for p, s, e in u.sents]
-        chunk_tokens = [
-            tokenize(chunk_embedding_text(u.record, u.record.pages[p], s, e))
-            for u in units
-            for p, _, _, s, e in u.chunks
-        ]
-        new_manifest = {
-            "model": settings.model, "dimension": embedder.dimension, "settings": settings.as_dict(),
-            **versions(),
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            "documents": {u.record.doc: {"content_hash": u.record.content_hash, "title": u.record.title,
-                                         "pages": len(u.record.pages), "chunks": len(u.chunks),
-                                         "indexed_at": u.record.indexed_at} for u in units},
-            "counts": {"documents": len(units), "sentences": len(sent_tokens), "chunks": len(chunk_tokens)},
-            "problems": [{"doc": p.doc, "reason": p.reason} for p in problems],
-        }
-        folder = write_store(index_dir, new_manifest, [u.record for u in units], arrays, sent_vectors,
-                             chunk_vectors, Bm25Index.build(sent_tokens), Bm25Index.build(chunk_tokens))
+        embedded, folder = _write_new_build(index_dir, units, settings, embedder, problems, on_progress)
     return BuildReport(
         added=tuple(added), changed=tuple(changed), removed=tuple(removed), unchanged=tuple(unchanged),
         problems=tuple(sorted(problems, key=lambda p: p.doc)), n_documents=len(units),
@@ -304,3 +286,64 @@ def _build(docs_dir: Path, index_dir: Path, settings: IndexSettings, on_progress
         embedded=embedded, seconds=time.perf_counter() - t0, rebuild_reason=rebuild_reason,
         written=not nothing_to_do, index_path=str(folder) if folder else None,
     )
+
+
+def _previous(index_dir: Path, settings: IndexSettings) -> tuple[dict | None, IndexStore | None, str | None]:
+    """The current build's manifest, the build itself when it can be reused, and why not when it cannot."""
+    manifest = read_manifest(index_dir)
+    rebuild_reason = _rebuild_reason(manifest, settings)
+    old: IndexStore | None = None
+    if manifest is not None and rebuild_reason is None:
+        try:
+            old = load_store(index_dir)
+        except IndexUnavailable as exc:
+            rebuild_reason = str(exc)
+    return manifest, old, rebuild_reason
+
+
+def _unchanged_or_to_load(files: tuple[Path, ...], docs_dir: Path, settings: IndexSettings, old: IndexStore | None,
+                          old_ids: dict[str, int], report: Callable[[str, BaseException], None],
+                          ) -> tuple[dict[str, _Units], list[Path]]:
+    """Documents whose bytes are unchanged (their units reused, by path) and the files to load; a file too large
+    or unreadable is reported."""
+    kept: dict[str, _Units] = {}
+    to_load: list[Path] = []
+    for path in files:
+        rel = path.relative_to(docs_dir).as_posix()
+        try:
+            check_size(path, settings.max_file_bytes)
+            digest = file_sha256(path)
+        except (DocumentError, OSError) as exc:
+            report(rel, exc)
+            continue
+        if old is not None and rel in old_ids and old.docs[old_ids[rel]].content_hash == digest:
+            kept[rel] = _reuse(old, old_ids[rel])
+        else:
+            to_load.append(path)
+    return kept, to_load
+
+
+def _write_new_build(index_dir: Path, units: list[_Units], settings: IndexSettings, embedder: Embedder,
+                     problems: list[Problem], on_progress: ProgressFn | None) -> tuple[int, Path]:
+    """Embed what is new, assemble every unit and write the build; (texts embedded, the new build folder)."""
+    embedded = _embed_new(units, embedder, on_progress)
+    arrays, sent_vectors, chunk_vectors = _assemble(units, settings, embedder.dimension)
+    sent_tokens = [tokenize(u.record.pages[p][s:e]) for u in units for p, s, e in u.sents]
+    chunk_tokens = [
+        tokenize(chunk_embedding_text(u.record, u.record.pages[p], s, e))
+        for u in units
+        for p, _, _, s, e in u.chunks
+    ]
+    new_manifest = {
+        "model": settings.model, "dimension": embedder.dimension, "settings": settings.as_dict(),
+        **versions(),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "documents": {u.record.doc: {"content_hash": u.record.content_hash, "title": u.record.title,
+                                     "pages": len(u.record.pages), "chunks": len(u.chunks),
+                                     "indexed_at": u.record.indexed_at} for u in units},
+        "counts": {"documents": len(units), "sentences": len(sent_tokens), "chunks": len(chunk_tokens)},
+        "problems": [{"doc": p.doc, "reason": p.reason} for p in problems],
+    }
+    folder = write_store(index_dir, new_manifest, [u.record for u in units], arrays, sent_vectors,
+                         chunk_vectors, Bm25Index.build(sent_tokens), Bm25Index.build(chunk_tokens))
+    return embedded, folder

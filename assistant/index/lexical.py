@@ -59,6 +59,13 @@ def _lower_without_accents(text: str) -> str:
     return text if text.isascii() else "".join(c for c in text if not unicodedata.combining(c))
 
 
+def has_words(text: str) -> bool:
+    """Whether ``text`` holds anything to search for: a letter or a digit. A question or quote of only emoji,
+    symbols or punctuation has none, and is refused as bad input by ask and cite alike rather than answered
+    with whatever passages happen to lie nearest to nothing."""
+    return any(c.isalnum() for c in text)
+
+
 def tokenize(text: str) -> list[str]:
     """Stemmed content tokens of ``text``, in order (repeats kept, as BM25 counts them)."""
     words = [w.split("'")[0] for w in _WORD.findall(_lower_without_accents(text).replace("’", "'"))]

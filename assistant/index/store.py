@@ -37,6 +37,7 @@ from assistant.config import EXPORT_VERSION, FORMAT_VERSION
 from assistant.errors import IndexUnavailable
 from assistant.index.lexical import Bm25Index
 from assistant.index.vector_index import IndexSpec, VectorIndex
+from assistant.index.write_guard import discarded_on_failure
 from assistant.ingest.documents import LOADER_VERSION, file_sha256
 from assistant.ingest.splitting import SPLITTER_VERSION
 
@@ -212,32 +213,34 @@ def _fsync_tree(folder: Path) -> None:
 def write_store(root: Path, manifest: dict, docs: list[DocRecord], arrays: dict[str, np.ndarray],
                 sent_vectors: np.ndarray, chunk_vectors: np.ndarray,
                 sent_bm25: Bm25Index, chunk_bm25: Bm25Index) -> Path:
-    """Write a new build folder and make it current atomically; returns the new folder."""
+    """Write a new build folder and make it current atomically; returns the new folder. A failed write (a full
+    disk) removes the folder and raises OSError; the previous build stays current (write_guard.py)."""
     root.mkdir(parents=True, exist_ok=True)
     folder = root / f"build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     folder.mkdir()
-    (folder / "docs.json").write_text(json.dumps([d.to_json() for d in docs], ensure_ascii=False))
-    np.savez(folder / "units.npz", **arrays)
-    np.save(folder / "sentence_vectors.npy", sent_vectors)
-    np.save(folder / "chunk_vectors.npy", chunk_vectors)
-    kinds = {}
-    for (stem, _), vectors in zip(VECTOR_SETS, (sent_vectors, chunk_vectors), strict=True):
-        index = VectorIndex.build(vectors)  # one at a time: the larger build's memory is freed before the next
-        index.save(folder / f"{stem}.faiss")
-        kinds[stem] = index.spec.to_json()
-        del index
-    sent_bm25.save(folder / "bm25_sentences")
-    chunk_bm25.save(folder / "bm25_chunks")
-    manifest = {**manifest, "format_version": FORMAT_VERSION, "vector_index": kinds,
-                "checksums": {str(p.relative_to(folder)): file_sha256(p) for p in _files(folder)}}
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
-    (folder / MANIFEST_DIGEST).write_text(file_sha256(folder / "manifest.json"))
-    _fsync_tree(folder)
-    tmp = root / f".{POINTER}.{os.getpid()}.tmp"
-    tmp.write_text(folder.name)
-    with tmp.open("rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, root / POINTER)
+    with discarded_on_failure(folder, root / POINTER):  # a failed write leaves nothing behind
+        (folder / "docs.json").write_text(json.dumps([d.to_json() for d in docs], ensure_ascii=False))
+        np.savez(folder / "units.npz", **arrays)
+        np.save(folder / "sentence_vectors.npy", sent_vectors)
+        np.save(folder / "chunk_vectors.npy", chunk_vectors)
+        kinds = {}
+        for (stem, _), vectors in zip(VECTOR_SETS, (sent_vectors, chunk_vectors), strict=True):
+            index = VectorIndex.build(vectors)  # one at a time: the larger build's memory is freed before the next
+            index.save(folder / f"{stem}.faiss")
+            kinds[stem] = index.spec.to_json()
+            del index
+        sent_bm25.save(folder / "bm25_sentences")
+        chunk_bm25.save(folder / "bm25_chunks")
+        manifest = {**manifest, "format_version": FORMAT_VERSION, "vector_index": kinds,
+                    "checksums": {str(p.relative_to(folder)): file_sha256(p) for p in _files(folder)}}
+        (folder / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
+        (folder / MANIFEST_DIGEST).write_text(file_sha256(folder / "manifest.json"))
+        _fsync_tree(folder)
+        tmp = root / f".{POINTER}.{os.getpid()}.tmp"
+        tmp.write_text(folder.name)
+        with tmp.open("rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, root / POINTER)
     remove_stale(root, keep=folder.name)
     return folder
 

@@ -31,6 +31,7 @@ IGNORED_NAMES: frozenset[str] = frozenset(
 _IGNORED_PREFIXES = ("license", "licence", "copying")  # LICENSE.txt, LICENCE-CC-BY.md, ...
 _TITLE_MAX = 200
 _CONTEXT_MAX = 300
+MAX_DEPTH = 64  # folders nested deeper are reported, not walked (real libraries are a few levels deep)
 
 _MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE = re.compile(rf"\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b|\b\d{{1,2}}(st|nd|rd|th)?\s+{_MONTH}(\s|$)"
@@ -48,7 +49,8 @@ class Scan:
     """What a documents folder holds: the files to load, and the entries that cannot be indexed, each once.
 
     Problems are what a user put in the folder and would expect to be indexed: an unsupported file type, a
-    broken or looping symbolic link, a folder link that loops back on itself, a special file (FIFO, device).
+    broken or looping symbolic link, a folder link that loops back on itself, a link leading outside the folder,
+    a special file (FIFO, device), a folder that cannot be read or is nested too deep.
     Hidden files and corpus metadata (SOURCES.md, licences) are skipped silently.
     """
 
@@ -64,8 +66,12 @@ def discover(root: Path) -> list[Path]:
 def scan(root: Path) -> Scan:
     """Supported files under root (sorted by relative path) and the entries that cannot be indexed.
 
-    Symlinked directories are followed once each (by real path), so a link loop cannot recurse forever; a
-    link back to one of its own parent folders is reported as a loop.
+    Walked iteratively (a folder nested a thousand levels deep must not overflow Python's stack), top-down in
+    name order like os.walk. Symlinked directories are followed once each (by real path), so a link loop cannot
+    recurse forever; a link back to one of its own parent folders is reported as a loop. A link to a file or
+    folder outside the documents folder is reported and never read: the index would otherwise quote whatever it
+    points at (``passwd.txt -> /etc/passwd``). A folder that cannot be read, or is nested deeper than MAX_DEPTH,
+    is reported like a file that cannot be read; everything else is still found.
     """
     found: list[tuple[str, Path]] = []
     problems: list[tuple[str, DocumentError]] = []
@@ -73,31 +79,84 @@ def scan(root: Path) -> Scan:
     def report(path: Path, reason: str) -> None:
         problems.append((_relative(path, root), DocumentError(path, reason)))
 
+    root_real = os.path.realpath(root)
     seen_dirs: set[str] = set()
-    for current, dirs, files in os.walk(root, followlinks=True):
+    stack: list[tuple[Path, int]] = [(root, 0)]
+    while stack:
+        current, depth = stack.pop()
         real = os.path.realpath(current)
         if real in seen_dirs:
-            dirs[:] = []
             continue
         seen_dirs.add(real)
-        kept = []
-        for d in sorted(d for d in dirs if not d.startswith(".")):
-            target = os.path.realpath(Path(current) / d)
-            if target == real or real.startswith(target.rstrip(os.sep) + os.sep):
-                report(Path(current) / d, "symlink loop (the folder link points back to a folder containing it)")
-            else:
-                kept.append(d)
-        dirs[:] = kept
-        for name in files:
-            path = Path(current) / name
-            if name.startswith(".") or is_ignored(name):
-                continue
-            reason = _not_loadable(path)
-            if reason:
-                report(path, reason)
-            else:
-                found.append((_relative(path, root), path))
+        try:
+            with os.scandir(current) as it:
+                entries = sorted((e for e in it if not e.name.startswith(".")), key=lambda e: e.name)
+        except OSError as exc:
+            report(current, f"cannot read folder: {exc.strerror or exc}")
+            continue
+        subfolders: list[Path] = []
+        for entry in entries:
+            path = current / entry.name
+            if not _is_utf8(entry.name):  # its name cannot be stored, shown or searched as text
+                report(path, "the name is not valid UTF-8 text (rename it to index it)")
+            elif _is_folder(entry):
+                reason = _folder_problem(path, real, root_real, depth + 1)
+                if reason:
+                    report(path, reason)
+                else:
+                    subfolders.append(path)
+            elif not is_ignored(entry.name):
+                reason = _not_loadable(path) or _outside_reason(path, root_real, "file")
+                if reason:
+                    report(path, reason)
+                else:
+                    found.append((_relative(path, root), path))
+        stack.extend((folder, depth + 1) for folder in reversed(subfolders))  # first name is walked first
     return Scan(tuple(path for _, path in sorted(found)), tuple(e for _, e in sorted(problems, key=lambda p: p[0])))
+
+
+def _is_utf8(name: str) -> bool:
+    """False for a name whose bytes are not UTF-8 (Python holds them as lone surrogates, which the tokenizer, JSON
+    and the terminal all reject: one such file used to stop the whole build with a traceback)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def display_name(name: str) -> str:
+    """A relative path as text that can be stored and shown: undecodable bytes as ``\\xff`` escapes."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    """A folder, or a link to one (followed, as os.walk(followlinks=True) does); False for anything unreadable."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _folder_problem(path: Path, parent_real: str, root_real: str, depth: int) -> str | None:
+    """Why a subfolder is not walked (a link loop, a link leaving the documents folder, too deep), or None."""
+    target = os.path.realpath(path)
+    if target == parent_real or parent_real.startswith(target.rstrip(os.sep) + os.sep):
+        return "symlink loop (the folder link points back to a folder containing it)"
+    outside = _outside_reason(path, root_real, "folder")
+    if outside:
+        return outside
+    if depth > MAX_DEPTH:
+        return f"folder nested too deep (more than {MAX_DEPTH} levels); its contents were not indexed"
+    return None
+
+
+def _outside_reason(path: Path, root_real: str, kind: str) -> str | None:
+    """The reason for skipping a symbolic link whose target lies outside the documents folder, else None."""
+    target = os.path.realpath(path)
+    if target == root_real or target.startswith(root_real.rstrip(os.sep) + os.sep):
+        return None
+    return f"symbolic link to a {kind} outside the documents folder (not followed)"
 
 
 def _not_loadable(path: Path) -> str | None:

@@ -13,7 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-SPLITTER_VERSION = 5  # bump on any rule change: stored sentence and chunk offsets depend on these rules
+SPLITTER_VERSION = 6  # bump on any rule change: stored sentence and chunk offsets depend on these rules
+# 6: an over-long run is cut at every sentence end before it is cut at clauses or spaces (_split_long)
 ABBREVIATIONS = frozenset(
     """mr mrs ms mx dr prof st cllr sr jr rev hon rt gen col capt lt sgt no nos vs etc e.g i.e cf al inc ltd co
     jan feb mar apr jun jul aug sep sept oct nov dec approx para paras fig figs ch sec vol pp p est dept govt
@@ -154,6 +155,30 @@ def _cut_long(text: str, span: Span, max_chars: int) -> list[Span]:
     return pieces
 
 
+def _split_long(text: str, span: Span, max_chars: int) -> list[Span]:
+    """Cut an over-long unit at every sentence end inside it, whatever follows, then cut what is still too long.
+
+    The ordinary rules end a sentence only before a capital, a number or a bullet. A run without those (a
+    100,000-character line of lower-case sentences, a log, a transcript) would otherwise be cut into blind
+    ``max_chars`` windows that split its sentences and bury each fact in a window of noise. Runs that fit are
+    left alone, so ordinary text splits exactly as before.
+    """
+    if span.end - span.start <= max_chars:
+        return [span]
+    bounds = [span.start]
+    for m in _SENTENCE_END.finditer(text, span.start, span.end):
+        if text[m.start()] == "." and m.end() - m.start() == 1 and _is_abbreviation(text, m.start()):
+            continue
+        bounds.append(m.end())
+    bounds.append(span.end)
+    pieces: list[Span] = []
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        piece = _trim(text, a, b)
+        if piece:
+            pieces.extend(_cut_long(text, piece, max_chars))
+    return pieces
+
+
 def split_sentences(text: str, max_chars: int = 600) -> list[Span]:
     """Split one page of normalised text into sentence spans; together they cover every non-space character."""
     cuts = sorted(set(_line_breaks(text)))
@@ -167,7 +192,7 @@ def split_sentences(text: str, max_chars: int = 600) -> list[Span]:
     for a, b in zip(bounds, bounds[1:], strict=False):
         span = _trim(text, a, b)
         if span:
-            spans.extend(_cut_long(text, span, max_chars))
+            spans.extend(_split_long(text, span, max_chars))
     return _attach_table_values(text, spans, max_chars)
 
 

@@ -19,7 +19,7 @@ from assistant.config import AnswerSettings
 from assistant.index.backend import IndexBackend
 from assistant.query.decision import Decision, decide
 from assistant.query.params import Params, load_params
-from assistant.query.question import QueryEncoder, prepare_question
+from assistant.query.question import BadQuestion, QueryEncoder, prepare_question
 from assistant.query.quoting import Extractor
 from assistant.query.ranking import score_candidates, with_answer_type
 from assistant.query.retrieval import Searcher
@@ -38,6 +38,15 @@ class DocNames:
 
     def match(self, names: Iterable[str]) -> set[int]:
         return set().union(*(self._ids.get(w, ()) for w in names))
+
+    def resolve(self, names: Iterable[str]) -> set[int]:
+        """``match``, but a name that matches no document is BadQuestion: a filter naming nothing is a typo,
+        not a question the documents cannot answer."""
+        names = tuple(names)
+        unknown = next((w for w in names if w not in self._ids), None)
+        if unknown is not None:
+            raise BadQuestion(f"no document matches {unknown}")
+        return self.match(names)
 
 
 @dataclass(frozen=True)
@@ -84,7 +93,7 @@ class Pipeline:
         t0 = time.perf_counter()
         query = self.prepare(question)
         t1 = time.perf_counter()
-        cands = self.candidates(query, settings, self.names.match(docs) if docs is not None else None)
+        cands = self.candidates(query, settings, self.names.resolve(docs) if docs is not None else None)
         t2 = time.perf_counter()
         trace = self.answer(query, cands, settings, k)
         timings = _ms(t0, t1, t2, time.perf_counter())

@@ -6,7 +6,7 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.index.lexical import tokenize
+from assistant.index.lexical import has_words, tokenize
 from assistant.query.answer_types import question_type
 from assistant.query.types import Query
 
@@ -30,6 +30,8 @@ def check_question(question: str) -> str:
         raise BadQuestion("the question is empty")
     if len(cleaned) > MAX_QUESTION_CHARS:
         raise BadQuestion(f"the question is {len(cleaned)} characters long; the limit is {MAX_QUESTION_CHARS}")
+    if not has_words(cleaned):  # as cite refuses a quote of only symbols (cite.citations.check_quote)
+        raise BadQuestion("the question has no words to search for (only symbols or emoji)")
     return " ".join(cleaned.split())
 
 
