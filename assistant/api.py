@@ -18,7 +18,8 @@ from assistant.cite.types import Citation
 from assistant.config import DEFAULT_INDEX_DIR, AnswerSettings, IndexSettings
 from assistant.embedding.embedder import Embedder, index_cache_dir
 from assistant.index.build import BuildReport, Problem, build_index
-from assistant.index.store import POINTER, IndexStore, load_store
+from assistant.index.storage import LocalFolder
+from assistant.index.store import IndexStore
 from assistant.query.pipeline import Pipeline, Trace
 from assistant.query.question import MAX_QUESTION_CHARS, BadQuestion, check_question
 from assistant.query.types import Answer
@@ -43,17 +44,17 @@ class Assistant:
         self.settings = settings or AnswerSettings()
         self._lock = threading.Lock()
         self._snap: Snapshot | None = None
+        self.storage = LocalFolder(self.index_dir)  # index.backend.BuildStorage: where builds are loaded from
 
     def snapshot(self) -> Snapshot:
         """The current build, loaded once; reloaded whole when another build has replaced it."""
-        pointer = self.index_dir / POINTER
-        current = pointer.read_text().strip() if pointer.is_file() else ""
+        current = self.storage.current()
         snap = self._snap
         if snap is not None and snap.folder == current:
             return snap
         with self._lock:
             if self._snap is None or self._snap.folder != current:
-                store = load_store(self.index_dir)
+                store = self.storage.load()
                 backend = store.manifest.get("settings", {}).get("backend", "torch")  # older indexes: torch
                 embedder = Embedder(store.manifest["model"], backend, index_cache_dir(self.index_dir))
                 self._snap = Snapshot(store.path.name, store, embedder, Pipeline(store, embedder),

@@ -12,6 +12,7 @@ Units are stored document by document: sentence ``i`` is
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 import numpy as np
@@ -108,3 +109,30 @@ def doc_units(unit_doc: np.ndarray, docs: Iterable[int]) -> np.ndarray:
     hi = np.searchsorted(unit_doc, wanted, side="right")
     ranges = [np.arange(a, b, dtype=np.int64) for a, b in zip(lo, hi, strict=True) if b > a]
     return np.concatenate(ranges) if ranges else np.zeros(0, np.int64)
+
+
+class BuildStorage(Protocol):
+    """Where builds live and how a new one becomes current, atomically: the seam a build writes through and a
+    reader loads through. ``store.LocalFolder`` keeps versioned folders under ``index/``; another engine keeps
+    versioned collections and swaps an alias."""
+
+    def lock(self) -> AbstractContextManager[None]:
+        """Exclusive for one build at a time (threads and processes)."""
+        ...
+
+    def current(self) -> str:
+        """Id of the current build ('' when there is none): a reader reloads when it changes."""
+        ...
+
+    def read_manifest(self) -> dict | None: ...
+
+    def load(self) -> IndexBackend: ...
+
+    def write(self, manifest: dict, docs: list, arrays: dict[str, np.ndarray], sent_vectors: np.ndarray,
+              chunk_vectors: np.ndarray, sent_lexical: object, chunk_lexical: object) -> str:
+        """Write a complete new build and make it current; returns its id. A failure leaves the old one."""
+        ...
+
+    def clean(self, keep: str) -> None:
+        """Drop builds other than ``keep`` (older ones, or what an interrupted build left)."""
+        ...

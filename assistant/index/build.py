@@ -4,7 +4,7 @@ Incremental by content hash: a document whose bytes and index settings are uncha
 chunks and vectors from the previous build; only added or changed documents are embedded; removed documents
 leave. A change of model or chunking settings (or format version) triggers a clean rebuild. Bad files are
 reported once each, by name and reason, and skipped; every other file is still indexed. One build at a time
-runs per index folder (store.build_lock), whichever thread or process starts it.
+runs per index folder (``LocalFolder.lock``, the storage seam of backend.py), whichever thread or process starts it.
 """
 
 from __future__ import annotations
@@ -20,17 +20,13 @@ from assistant.config import IndexSettings
 from assistant.embedding.embedder import Embedder, index_cache_dir
 from assistant.index.boilerplate import boilerplate_flags
 from assistant.index.lexical import Bm25Index, tokenize
+from assistant.index.storage import LocalFolder
 from assistant.index.store import (
     ARRAY_NAMES,
     DocRecord,
     IndexStore,
     IndexUnavailable,
-    build_lock,
-    load_store,
-    read_manifest,
-    remove_stale,
     versions,
-    write_store,
 )
 from assistant.ingest.documents import Document, DocumentError, check_size, display_name, file_sha256, scan
 from assistant.ingest.parallel import failure_reason, load_documents
@@ -221,7 +217,7 @@ def build_index(
     """
     if not docs_dir.is_dir():
         raise FileNotFoundError(f"documents folder not found: {docs_dir}")
-    with build_lock(index_dir):
+    with LocalFolder(index_dir).lock():
         return _build(docs_dir, index_dir, settings or IndexSettings(), on_progress, on_problem, allow_empty)
 
 
@@ -275,7 +271,7 @@ def _build(docs_dir: Path, index_dir: Path, settings: IndexSettings, on_progress
     embedded = 0
     folder: Path | None = old.path if old is not None else None
     if nothing_to_do:
-        remove_stale(index_dir, keep=old.path.name)  # what an interrupted build left behind
+        LocalFolder(index_dir).clean(keep=old.path.name)  # what an interrupted build left behind
     else:
         embedded, folder = _write_new_build(index_dir, units, settings, embedder, problems, on_progress)
     return BuildReport(
@@ -290,12 +286,13 @@ def _build(docs_dir: Path, index_dir: Path, settings: IndexSettings, on_progress
 
 def _previous(index_dir: Path, settings: IndexSettings) -> tuple[dict | None, IndexStore | None, str | None]:
     """The current build's manifest, the build itself when it can be reused, and why not when it cannot."""
-    manifest = read_manifest(index_dir)
+    storage = LocalFolder(index_dir)
+    manifest = storage.read_manifest()
     rebuild_reason = _rebuild_reason(manifest, settings)
     old: IndexStore | None = None
     if manifest is not None and rebuild_reason is None:
         try:
-            old = load_store(index_dir)
+            old = storage.load()
         except IndexUnavailable as exc:
             rebuild_reason = str(exc)
     return manifest, old, rebuild_reason
@@ -344,6 +341,6 @@ def _write_new_build(index_dir: Path, units: list[_Units], settings: IndexSettin
         "counts": {"documents": len(units), "sentences": len(sent_tokens), "chunks": len(chunk_tokens)},
         "problems": [{"doc": p.doc, "reason": p.reason} for p in problems],
     }
-    folder = write_store(index_dir, new_manifest, [u.record for u in units], arrays, sent_vectors,
-                         chunk_vectors, Bm25Index.build(sent_tokens), Bm25Index.build(chunk_tokens))
-    return embedded, folder
+    name = LocalFolder(index_dir).write(new_manifest, [u.record for u in units], arrays, sent_vectors,
+                                        chunk_vectors, Bm25Index.build(sent_tokens), Bm25Index.build(chunk_tokens))
+    return embedded, index_dir / name

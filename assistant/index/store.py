@@ -262,6 +262,11 @@ def _pointer(root: Path) -> str | None:
         return None
 
 
+def current_name(root: Path) -> str:
+    """Name of the current build folder ('' when there is none): readers reload when it changes."""
+    return _pointer(root) or ""
+
+
 def current_folder(root: Path) -> Path | None:
     name = _pointer(root)
     if not name:
@@ -392,3 +397,4 @@ def _check_consistent(store: IndexStore) -> None:
             problems.append(f"{kind} offsets fall outside their page text")
     if problems:
         raise IndexUnavailable(f"index in {store.path} is inconsistent ({problems[0]}); {REBUILD}")
+

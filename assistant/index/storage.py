@@ -1,0 +1,52 @@
+"""The local implementation of ``backend.BuildStorage``: builds as versioned folders under the index root.
+
+Everything about the files themselves (layout, checksums, the atomic pointer swap, the build lock) is in
+``store.py``; this class is the seam the build writes through and ``Assistant`` loads through, so another engine
+can stand in for it.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+import numpy as np
+
+from assistant.index.lexical import Bm25Index
+from assistant.index.store import (
+    DocRecord,
+    IndexStore,
+    build_lock,
+    current_name,
+    load_store,
+    read_manifest,
+    remove_stale,
+    write_store,
+)
+
+
+class LocalFolder:
+    """``backend.BuildStorage`` on a local folder: versioned ``build-*`` folders and the ``CURRENT`` pointer."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    def lock(self) -> AbstractContextManager[None]:
+        return build_lock(self.root)
+
+    def current(self) -> str:
+        return current_name(self.root)
+
+    def read_manifest(self) -> dict | None:
+        return read_manifest(self.root)
+
+    def load(self) -> IndexStore:
+        return load_store(self.root)
+
+    def write(self, manifest: dict, docs: list[DocRecord], arrays: dict[str, np.ndarray], sent_vectors: np.ndarray,
+              chunk_vectors: np.ndarray, sent_lexical: Bm25Index, chunk_lexical: Bm25Index) -> str:
+        return write_store(self.root, manifest, docs, arrays, sent_vectors, chunk_vectors, sent_lexical,
+                           chunk_lexical).name
+
+    def clean(self, keep: str) -> None:
+        remove_stale(self.root, keep)
