@@ -60,4 +60,4 @@ def read(path: Path, data: bytes) -> Extracted:
     return Extracted([text], [None], _title(document))
 
 
-FORMAT = Format((".docx",), "Word", _WORD_MIME, read)
+FORMATS = (Format((".docx",), "Word", _WORD_MIME, read),)

@@ -14,4 +14,4 @@ def read(path: Path, data: bytes) -> Extracted:
     return web_page(*html_to_text(decode(path, data)))
 
 
-FORMAT = Format((".html", ".htm"), "HTML", "application/octet-stream", read)
+FORMATS = (Format((".html", ".htm"), "HTML", "application/octet-stream", read),)

@@ -97,4 +97,4 @@ def _pdf_title(text: str) -> str | None:
 
 
 
-FORMAT = Format((".pdf",), "PDF", "application/pdf", read, " (scanned PDF?)")
+FORMATS = (Format((".pdf",), "PDF", "application/pdf", read, " (scanned PDF?)"),)

@@ -55,3 +55,4 @@ def read_markdown(path: Path, data: bytes) -> Extracted:
 
 TEXT = Format((".txt",), "Text", "text/plain", read_text)
 MARKDOWN = Format((".md",), "Markdown", "text/markdown", read_markdown)
+FORMATS = (TEXT, MARKDOWN)
