@@ -65,7 +65,7 @@ def text_of(doc: Document) -> str:
 
 
 def test_interface_constants() -> None:
-    assert supported_suffixes() == {".txt", ".md", ".html", ".htm", ".pdf", ".docx"}
+    assert supported_suffixes() == {".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".odt"}
     assert {"sources.md", "readme.md"} <= IGNORED_NAMES
 
 
@@ -370,10 +370,10 @@ def test_scan_reports_what_cannot_be_indexed_once_and_skips_metadata_silently(tm
     result = scan(tmp_path)
     assert [p.relative_to(tmp_path).as_posix() for p in result.files] == ["a/report.txt"]
     assert [(e.path.relative_to(tmp_path).as_posix(), e.reason) for e in result.problems] == [
-        ("a/minutes.rtf", "unsupported file type '.rtf' (supported: PDF, TXT, MD, HTML, DOCX)"),
+        ("a/minutes.rtf", "unsupported file type '.rtf' (supported: PDF, TXT, MD, HTML, DOCX, ODT)"),
         ("a/up", "symlink loop (the folder link points back to a folder containing it)"),
         ("gone.pdf", "broken symbolic link (its target does not exist)"),
-        ("noext", "unsupported file type 'noext' (supported: PDF, TXT, MD, HTML, DOCX)"),
+        ("noext", "unsupported file type 'noext' (supported: PDF, TXT, MD, HTML, DOCX, ODT)"),
         ("pipe.txt", "not a regular file"),
         ("self.md", "symlink loop (the link points back to itself)"),
     ]

@@ -3,6 +3,7 @@ titled by its heading, and answers with quotes that are exact slices of its stor
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import docx
@@ -61,8 +62,33 @@ def test_a_damaged_word_file_is_reported_by_name(tmp_path: Path) -> None:
         load_document(bad, tmp_path)
 
 
+_ODT_CONTENT = """<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+ xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"><office:body><office:text>
+<text:h text:outline-level="1">Hillside Adoption Panel Minutes</text:h>
+<text:p>The panel met on <text:span>4 June</text:span> and approved<text:s text:c="2"/>three matches.</text:p>
+<table:table><table:table-row><table:table-cell><text:p>Matches approved</text:p></table:table-cell>
+<table:table-cell><text:p>3</text:p></table:table-cell></table:table-row></table:table>
+<text:p>The chair, Rosalind Achterberg, thanked the social workers.</text:p>
+</office:text></office:body></office:document-content>"""
+
+
+def test_an_opendocument_file_loads_with_heading_paragraphs_and_rows(tmp_path: Path) -> None:
+    path = tmp_path / "minutes.odt"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        archive.writestr("content.xml", _ODT_CONTENT)
+    doc = load_document(path, tmp_path)
+    lines = doc.pages[0].text.split("\n")
+    assert doc.title == "Hillside Adoption Panel Minutes"
+    assert "The panel met on 4 June and approved three matches." in lines
+    assert "Matches approved | 3" in lines
+    assert "The chair, Rosalind Achterberg, thanked the social workers." in lines
+
+
 def test_the_registry_names_every_format_once() -> None:
-    assert supported_label() == "PDF, TXT, MD, HTML, DOCX"
+    assert supported_label() == "PDF, TXT, MD, HTML, DOCX, ODT"
     assert kind_label("a/b.docx") == "Word" and kind_label("x.htm") == "HTML"
     assert mime_type("r.pdf") == "application/pdf" and mime_type("page.html") == "application/octet-stream"
-    assert format_for("x.odt") is None
+    assert format_for("x.rtf") is None and kind_label("m.odt") == "OpenDocument"

@@ -77,7 +77,7 @@ BAD: dict[str, str] = {
     "scanned.pdf": "no extractable text (scanned PDF?)",
     "binary.txt": "binary file, not text",
     "huge.txt": "file too large (1.5 MB; the limit is 1.0 MB)",
-    "minutes.rtf": "unsupported file type '.rtf' (supported: PDF, TXT, MD, HTML, DOCX)",
+    "minutes.rtf": "unsupported file type '.rtf' (supported: PDF, TXT, MD, HTML, DOCX, ODT)",
     "loop.txt": "symlink loop (the link points back to itself)",
     "moved.md": "broken symbolic link (its target does not exist)",
     "sub/back": "symlink loop (the folder link points back to a folder containing it)",

@@ -10,5 +10,6 @@ FORMAT_MODULES = (
     "plain",
     "html",
     "docx",
+    "odt",
 )
 FORMATS: tuple[Format, ...] = tuple(f for name in FORMAT_MODULES for f in import_module(f"{__name__}.{name}").FORMATS)
