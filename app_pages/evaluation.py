@@ -65,7 +65,8 @@ def _choose_gold() -> tuple[str, list[GoldItem]] | None:
                             help="bundled_gold_test.jsonl is the held-out half: nothing was tuned on it.")
         return name, load_gold(GOLD_DIR / name)
     st.caption('One JSON object a line: {"id": "...", "question": "...", "answers": ["verbatim text", ...], '
-               '"doc": "file name or null"}. An empty answers list means the documents cannot answer it.')
+               '"doc": "file name or null", "also_docs": ["other file name", ...]}. An empty answers list means '
+               'the documents cannot answer it. also_docs is optional: other documents whose quotes count too.')
     return _load(st.file_uploader("Gold file (.jsonl)", type=["jsonl", "json"]))
 
 
@@ -124,7 +125,8 @@ def main() -> None:
     store = current_store(library)
     st.title("Evaluation")
     st.caption("Measure the assistant on a gold set of questions with known verbatim answers. A question counts "
-               "as answered right when a quote contains a gold answer and comes from the gold document.")
+               "as answered right when a quote contains a gold answer and comes from the gold document (or one of "
+               "its also_docs).")
     if store is None or not store.docs:
         st.info("There are no documents in the library yet. Add some on the Documents page.")
         return

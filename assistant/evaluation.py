@@ -2,9 +2,10 @@
 
 Rule (DESIGN.md): a question is answered right at rank k when one of the first k quotes contains one of the
 gold answers, with case, whitespace, quote-mark and hyphenation differences folded, and, if the gold item names
-a document, comes from that document (matched against the end of the quote's path). A question the assistant
-abstained on has no quotes, so it is never answered right (its closest passages still count for the
-document-hit and precision/coverage figures, which describe what a different threshold would give).
+a document, comes from that document (matched against the end of the quote's path) or from one of its optional
+``also_docs`` (other documents that answer the question as asked, e.g. a news article quoting the report).
+A question the assistant abstained on has no quotes, so it is never answered right (its closest passages still
+count for the document-hit and precision/coverage figures, which describe what a different threshold would give).
 
 ``highlight`` exact match and F1 use SQuAD's official normalisation (lowercase, no punctuation, no articles).
 """
@@ -39,10 +40,15 @@ class GoldItem:
     question: str
     answers: tuple[str, ...]
     doc: str | None
+    also_docs: tuple[str, ...] = ()
 
     @property
     def answerable(self) -> bool:
         return bool(self.answers)
+
+    def from_gold_doc(self, quote_doc: str) -> bool:
+        """True when a quote from ``quote_doc`` may count: no document named, or ``doc`` or one of ``also_docs``."""
+        return self.doc is None or any(doc_matches(quote_doc, d) for d in (self.doc, *self.also_docs))
 
 
 def doc_matches(quote_doc: str, gold_doc: str | None) -> bool:
@@ -50,7 +56,7 @@ def doc_matches(quote_doc: str, gold_doc: str | None) -> bool:
 
 
 def quote_hits(quote_text: str, quote_doc: str, item: GoldItem) -> bool:
-    if not item.answers or not doc_matches(quote_doc, item.doc):
+    if not item.answers or not item.from_gold_doc(quote_doc):
         return False
     folded = fold_text(quote_text)
     return any(fold_text(a) in folded for a in item.answers)
@@ -87,22 +93,37 @@ def load_gold(path: Path) -> list[GoldItem]:
                 obj = json.loads(line)
             except ValueError as exc:
                 raise GoldFormatError(f"{path}:{n}: not valid JSON ({exc.args[0]})") from exc
-            if not isinstance(obj, dict):
-                raise GoldFormatError(f"{path}:{n}: expected a JSON object")
-            question, answers, doc = obj.get("question"), obj.get("answers"), obj.get("doc")
-            if not isinstance(question, str) or not question.strip():
-                raise GoldFormatError(f"{path}:{n}: 'question' must be a non-empty string")
-            if not isinstance(answers, list) or not all(isinstance(a, str) and a.strip() for a in answers):
-                raise GoldFormatError(f"{path}:{n}: 'answers' must be a list of non-empty strings")
-            if doc is not None and not isinstance(doc, str):
-                raise GoldFormatError(f"{path}:{n}: 'doc' must be a string or null")
-            item_id = str(obj.get("id", f"line{n}"))
-            if item_id in first_line:
-                raise GoldFormatError(f"{path}:{n}: duplicate id {item_id!r} "
-                                      f"(first used on line {first_line[item_id]})")
-            first_line[item_id] = n
-            items.append(GoldItem(item_id, question, tuple(answers), doc))
+            item = _gold_item(obj, n, f"{path}:{n}: ")
+            if item.id in first_line:
+                raise GoldFormatError(f"{path}:{n}: duplicate id {item.id!r} "
+                                      f"(first used on line {first_line[item.id]})")
+            first_line[item.id] = n
+            items.append(item)
     return items
+
+
+def _is_string_list(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
+
+
+def _gold_item(obj: object, n: int, where: str) -> GoldItem:
+    """One parsed gold line as a GoldItem; GoldFormatError (message starting with ``where``) if it is not valid."""
+    if not isinstance(obj, dict):
+        raise GoldFormatError(f"{where}expected a JSON object")
+    question, answers, doc = obj.get("question"), obj.get("answers"), obj.get("doc")
+    also_docs = obj.get("also_docs")
+    also_docs = [] if also_docs is None else also_docs  # optional; null means none
+    if not isinstance(question, str) or not question.strip():
+        raise GoldFormatError(f"{where}'question' must be a non-empty string")
+    if not _is_string_list(answers):
+        raise GoldFormatError(f"{where}'answers' must be a list of non-empty strings")
+    if doc is not None and not isinstance(doc, str):
+        raise GoldFormatError(f"{where}'doc' must be a string or null")
+    if not _is_string_list(also_docs):
+        raise GoldFormatError(f"{where}'also_docs' must be a list of non-empty strings (document paths)")
+    if also_docs and doc is None:
+        raise GoldFormatError(f"{where}'also_docs' needs a 'doc' (with 'doc' null any document counts)")
+    return GoldItem(str(obj.get("id", f"line{n}")), question, tuple(answers), doc, tuple(also_docs))
 
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -159,6 +180,7 @@ class QuestionResult:
     f1: float
     latency_ms: float
     passed: bool
+    expected_also_docs: tuple[str, ...] = ()
 
     @property
     def answerable(self) -> bool:
@@ -167,6 +189,7 @@ class QuestionResult:
     def to_json(self) -> dict[str, object]:
         d = asdict(self)
         d["expected"] = list(self.expected)
+        d["expected_also_docs"] = list(self.expected_also_docs)
         d["evidence"] = round(self.evidence, 4)
         d["latency_ms"] = round(self.latency_ms, 2)
         return d
@@ -194,7 +217,7 @@ def _rank(quotes: Sequence[tuple[str, str]], item: GoldItem) -> int | None:
 def _doc_rank(docs: Sequence[str], item: GoldItem) -> int | None:
     if not item.answerable or item.doc is None:
         return None
-    return next((i for i, d in enumerate(docs, 1) if doc_matches(d, item.doc)), None)
+    return next((i for i, d in enumerate(docs, 1) if item.from_gold_doc(d)), None)
 
 
 def judge(item: GoldItem, answer, latency_ms: float) -> QuestionResult:
@@ -211,7 +234,7 @@ def judge(item: GoldItem, answer, latency_ms: float) -> QuestionResult:
         answered=answer.answered, got=top.text if top else None, got_doc=top.doc if top else None,
         got_page=top.page if top else None, highlight=top.highlight if top else None, rank=rank,
         doc_rank=_doc_rank([q.doc for q in quotes], item), evidence=answer.evidence, em=em, f1=f1,
-        latency_ms=latency_ms, passed=passed,
+        latency_ms=latency_ms, passed=passed, expected_also_docs=item.also_docs,
     )
 
 

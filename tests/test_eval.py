@@ -10,8 +10,10 @@ import pytest
 from assistant.api import Assistant
 from assistant.cli import main
 from assistant.evaluation import (
+    GoldItem,
     QuestionResult,
     evaluate,
+    first_hit_rank,
     load_gold,
     precision_coverage,
     squad_em,
@@ -86,6 +88,15 @@ def test_eval_text_report_is_a_readable_table(tiny, capsys: pytest.CaptureFixtur
         ('{"id": "a", "question": "", "answers": []}\n', "gold.jsonl:1: 'question' must be a non-empty string"),
         ('{"id": "a", "question": "Q?", "answers": "Leeds"}\n', "gold.jsonl:1: 'answers' must be a list"),
         ('\n\n["not", "an", "object"]\n', "gold.jsonl:3: expected a JSON object"),
+        ('{"id": "a", "question": "Q?", "answers": []}\n'
+         '{"id": "b", "question": "Q?", "answers": ["x"], "doc": "a.txt", "also_docs": "b.txt"}\n',
+         "gold.jsonl:2: 'also_docs' must be a list of non-empty strings"),
+        ('{"id": "a", "question": "Q?", "answers": ["x"], "doc": "a.txt", "also_docs": ["b.txt", 3]}\n',
+         "gold.jsonl:1: 'also_docs' must be a list of non-empty strings"),
+        ('{"id": "a", "question": "Q?", "answers": ["x"], "doc": "a.txt", "also_docs": [" "]}\n',
+         "gold.jsonl:1: 'also_docs' must be a list of non-empty strings"),
+        ('{"id": "a", "question": "Q?", "answers": ["x"], "doc": null, "also_docs": ["b.txt"]}\n',
+         "gold.jsonl:1: 'also_docs' needs a 'doc'"),
     ],
 )
 def test_malformed_gold_file_names_the_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str,
@@ -135,3 +146,31 @@ def test_evaluate_on_bundled_gold_file_parses_and_scores_every_line(tiny) -> Non
     items = load_gold(root / "bundled_gold_test.jsonl")[:5]
     report = evaluate(Assistant(tiny[0]), items)
     assert len(report.results) == 5 and report.metrics["questions"] == 5
+
+
+def test_also_docs_are_read_and_a_quote_from_one_of_them_counts(tmp_path: Path) -> None:
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps({"id": "a", "question": "Who is the harbour master?", "answers": ["Agnes Pollard"],
+                                "doc": "ofsted/report.pdf", "also_docs": ["seeds/article.txt"]}) + "\n"
+                    + json.dumps({"id": "b", "question": "Q?", "answers": ["x"], "doc": "a.txt",
+                                  "also_docs": None}) + "\n")
+    item, plain = load_gold(gold)
+    assert item.also_docs == ("seeds/article.txt",) and plain.also_docs == ()
+    quotes = [("Agnes Pollard keeps the log.", "other/notes.md"),
+              ("The harbour master, agnes  pollard, said so.", "documents/seeds/article.txt")]
+    assert first_hit_rank(quotes, item) == 2  # the right words from a document not listed never count
+    assert first_hit_rank(quotes, GoldItem("c", "q", ("Agnes Pollard",), "ofsted/report.pdf")) is None
+
+
+def test_eval_counts_a_quote_from_also_docs(tiny, tmp_path: Path) -> None:
+    index, _ = tiny
+    gold = tmp_path / "also.jsonl"
+    lines = [{"id": "via-also", "question": "Who is the harbour master at Kestrel Bay?", "answers": ["Agnes Pollard"],
+              "doc": "orchard.md", "also_docs": ["harbour.txt"]},
+             {"id": "no-also", "question": "Who is the harbour master at Kestrel Bay?", "answers": ["Agnes Pollard"],
+              "doc": "orchard.md"}]
+    gold.write_text("".join(json.dumps(g) + "\n" for g in lines))
+    by_id = {r.id: r for r in evaluate(Assistant(index), load_gold(gold)).results}
+    assert by_id["via-also"].passed and by_id["via-also"].rank == 1 and by_id["via-also"].doc_rank == 1
+    assert by_id["via-also"].to_json()["expected_also_docs"] == ["harbour.txt"]
+    assert not by_id["no-also"].passed and by_id["no-also"].rank is None
