@@ -189,9 +189,10 @@ def test_filtering_by_document_only_quotes_that_document(bundled_assistant: Assi
             assert all(loc.doc == BRADFORD_2023 for loc in quote.also_in)
 
 
-def test_filtering_by_an_unknown_document_quotes_nothing(bundled_assistant: Assistant) -> None:
-    answer = bundled_assistant.ask("Who led the 2022 inspection of Bradford?", docs=["no-such-file.pdf"])
-    assert not answer.answered and answer.quotes == ()
+def test_filtering_by_an_unknown_document_is_a_bad_question(bundled_assistant: Assistant) -> None:
+    """Issue 12 (#11): a filter naming no document is a typo to report, not a question the documents cannot answer."""
+    with pytest.raises(BadQuestion, match="no document matches no-such-file.pdf"):
+        bundled_assistant.ask("Who led the 2022 inspection of Bradford?", docs=["no-such-file.pdf"])
 
 
 def test_asking_twice_gives_the_same_answer(bundled_assistant: Assistant) -> None:
