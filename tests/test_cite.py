@@ -231,9 +231,9 @@ def test_folded_texts_kept_are_bounded_and_lookups_stay_exact(bundled_index, mon
     monkeypatch.setattr(citations, "FOLD_CACHE_CHARS", largest)  # room for about one document
     assistant.warm_up()
     citer = assistant.snapshot().citer
-    assert 1 <= len(citer._texts) < len(store.docs)
+    assert 1 <= citer.cached_documents < len(store.docs)
     for doc_id in (0, len(store.docs) - 1, 0):  # each lookup may evict the other's document
         quote = next(t for t in (store.sentence_text(int(i)) for i in np.flatnonzero(store.sent_doc == doc_id))
                      if len(t.split()) >= 6)
         assert assistant.cite(quote).verdict == "exact", quote
-        assert citer._chars <= 2 * largest  # the one just folded may stand beside the bound, never more
+        assert citer.cached_chars <= 2 * largest  # the one just folded may stand beside the bound, never more

@@ -124,8 +124,7 @@ def test_export_is_cached_and_reused(cache: Path, torch_vectors: np.ndarray) -> 
     Embedder(DEFAULT_MODEL, "onnx-int8", cache).encode(TEXTS[:1])
     before = path.stat()
     assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]  # no temporary file left behind
-    onnx_embedding._exported.clear()  # as a new process would start: only the file on disk is known
-    onnx_embedding._encoders.clear()
+    onnx_embedding.forget_process_caches()  # as a new process would start: only the file on disk is known
     again = Embedder(DEFAULT_MODEL, "onnx-int8", cache).encode(TEXTS[:2])
     after = path.stat()
     assert (after.st_mtime_ns, after.st_ino) == (before.st_mtime_ns, before.st_ino)

@@ -140,7 +140,7 @@ def test_bm25_search_reads_only_the_postings_of_the_query_tokens(big: Assistant)
     index = big.store.sent_bm25
     toks = tokenize(big.store.sentence_text(99))[:3]
     full = index.scores(toks)
-    m = index._bm25.scores
+    m = index.score_matrix
     original = m["indices"], m["data"]
     m["indices"], m["data"] = _Recording(original[0]), _Recording(original[1])
     try:
@@ -176,10 +176,9 @@ def test_token_membership_from_postings_matches_tokenising_each_sentence(bundled
     ids = np.arange(store.n_sentences)
     expected = np.array([[t in set(tokenize(store.sentence_text(int(i)))) for t in tokens] for i in ids])
     assert expected.any(), "the question's words occur in the corpus"
-    assert store.sent_bm25._sorted, "bm25s stores each token's postings in ascending order"
+    assert store.sent_bm25.postings_sorted, "bm25s stores each token's postings in ascending order"
     assert np.array_equal(store.sent_bm25.holds(tokens, ids), expected)  # binary search in the postings
-    scan = Bm25Index(store.sent_bm25._bm25)
-    scan._sorted = False  # the fallback for postings in another order: a membership test over each list
+    scan = store.sent_bm25.with_postings_order(False)  # the fallback: a membership test over each list
     assert np.array_equal(scan.holds(tokens, ids[::-1]), expected[::-1])
 
 

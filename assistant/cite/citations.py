@@ -103,6 +103,15 @@ class Citer:
                 self._chars -= len(dropped.joined)
         return text
 
+    @property
+    def cached_documents(self) -> int:
+        """How many documents' folded texts are held now (bounded by FOLD_CACHE_CHARS)."""
+        return len(self._texts)
+
+    @property
+    def cached_chars(self) -> int:
+        return self._chars
+
     def prepare(self) -> None:
         """Fold documents now rather than on first use: all of them, up to the cache's size."""
         for doc_id in range(len(self.store.docs)):

@@ -320,3 +320,10 @@ def load_encoder(model_path: str, backend: str, onnx_file: Path) -> OnnxEncoder:
         if key not in _encoders:
             _encoders[key] = OnnxEncoder(model_path, onnx_file)
         return _encoders[key]
+
+
+def forget_process_caches() -> None:
+    """Forget the exports checked and the encoders loaded in this process, as a new process starts: only the
+    files on disk are known afterwards."""
+    _exported.clear()
+    _encoders.clear()

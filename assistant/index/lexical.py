@@ -145,6 +145,20 @@ class Bm25Index:
             ascending = retriever is not None and _postings_sorted(retriever.scores)
         self._sorted = ascending
 
+    @property
+    def postings_sorted(self) -> bool:
+        """Whether each token's postings ascend (checked at build), so ``holds`` may binary-search them."""
+        return self._sorted
+
+    @property
+    def score_matrix(self) -> dict:
+        """bm25s's sparse score matrix ("data", "indices", "indptr"); empty when nothing is indexed."""
+        return self._bm25.scores if self._bm25 is not None else {}
+
+    def with_postings_order(self, ascending: bool) -> Bm25Index:
+        """The same index told its postings are (or are not) in ascending order: tests the fallback path."""
+        return Bm25Index(self._bm25, self._size, ascending)
+
     @classmethod
     def build(cls, token_lists: list[list[str]]) -> Bm25Index:
         if not any(token_lists):
