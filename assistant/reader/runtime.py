@@ -4,7 +4,7 @@ Why ONNX int8 and no torch: the whole ask must stay within ~20 ms on 2 cores and
 a second; the int8 graph scores 8 candidates of <= 64 tokens in a few milliseconds (latency table in
 model/MODEL_CARD.md). Why checks at load: a truncated or hand-edited model file would otherwise give silently
 wrong scores, so the file's SHA-256 must match the one training wrote beside it, and the input format version
-must match this code's (assistant/reader/inputs.py), else ReaderError names the fix.
+must be one this code builds (assistant/reader/inputs.py), else ReaderError names the fix.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .inputs import FORMAT_VERSION, Candidate, encode_pairs, load_tokenizer
+from .inputs import SUPPORTED_FORMATS, Candidate, encode_pairs, load_tokenizer
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -68,9 +68,9 @@ def read_info(model_dir: Path) -> ReaderInfo:
                           str(data["sha256"]))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ReaderError(f"reader metadata {meta} is damaged ({type(exc).__name__}); {FIX}") from None
-    if info.format_version != FORMAT_VERSION:
+    if info.format_version not in SUPPORTED_FORMATS:
         raise ReaderError(f"reader model in {model_dir} has input format v{info.format_version}, this code builds "
-                          f"v{FORMAT_VERSION}; {FIX}")
+                          f"v{'/v'.join(map(str, SUPPORTED_FORMATS))}; {FIX}")
     if _sha256(onnx_file) != info.sha256:
         raise ReaderError(f"reader model file {onnx_file} is damaged (checksum differs from {META_FILE}); {FIX}")
     return info
@@ -109,7 +109,7 @@ class Reader:
             return np.zeros(0, dtype=np.float32)
         cands = [p if isinstance(p, Candidate) else Candidate(str(p)) for p in passages]
         with self._lock:
-            feeds = encode_pairs(self.tokenizer, question, cands, self.info.max_length)
+            feeds = encode_pairs(self.tokenizer, question, cands, self.info.max_length, self.info.format_version)
         out = self.session.run(None, {n: feeds[n] for n in self._names})[0]
         return np.asarray(out, dtype=np.float32).reshape(-1)
 
