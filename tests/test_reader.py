@@ -69,13 +69,8 @@ def test_scores_are_deterministic() -> None:
     assert np.array_equal(first, load_reader().score(question, cands))
 
 
-NEIGHBOUR_LEAK = pytest.mark.xfail(strict=True, reason=(
-    "known defect of the shipped 2-layer format-1 model: the sentence after the answer wins through its "
-    "'previous sentence' context (scores [-3.7, -0.9, 2.3, 3.9]); see MODEL_CARD.md, Limits"))
-
-
 @pytest.mark.parametrize(("question", "answer"), [
-    pytest.param("Who keeps a logbook of every vessel that enters the harbour?", 2, marks=NEIGHBOUR_LEAK),
+    ("Who keeps a logbook of every vessel that enters the harbour?", 2),
     ("When was the Kestrel Bay harbour rebuilt?", 0),
     ("What does the museum by the slipway display?", 3),
 ])

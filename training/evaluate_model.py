@@ -34,7 +34,7 @@ def main() -> None:
     baseline: bool | dict = True
     if args.baseline_from:
         baseline = json.loads(args.baseline_from.read_text(encoding="utf-8"))["figures"]["bi_encoder_cosine"]
-    figures = evaluate_all(data, args.model, args.fp32, args.questions, baseline, args.threads)
+    figures = evaluate_all(data, args.model, args.fp32.resolve(), args.questions, baseline, args.threads)
     training = {**meta["training"], "train_titles": list(data.train_titles)}
     report = {"config": meta["config"], "training": training, "model_mb": round(
         (args.model / "reader-int8.onnx").stat().st_size / 1e6, 2), "figures": figures, "split": SPLIT,
