@@ -1,0 +1,139 @@
+"""The learned reader (assistant/reader/): the shipped int8 model loads offline without torch, scores
+deterministically, ranks an answering sentence first, refuses damaged files with a one-line fix, and the tiny
+training configuration of the same script produces a model the runtime loads."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import REPO_ROOT
+
+from assistant.reader import MODEL_DIR, Candidate, Reader, ReaderError, load_reader
+
+HARBOUR = [
+    "The Kestrel Bay harbour was rebuilt in 1998 after a winter storm destroyed the old pier.",
+    "Fishing boats now moor along the eastern wall, where the water is deepest.",
+    "The harbour master, Agnes Pollard, keeps a logbook of every vessel that enters.",
+    "A small museum beside the slipway displays lobster pots and ship's lanterns.",
+]
+
+
+def in_context(sentences: list[str], title: str) -> list[Candidate]:
+    return [Candidate(s, title, sentences[i - 1] if i else "", sentences[i + 1] if i + 1 < len(sentences) else "")
+            for i, s in enumerate(sentences)]
+
+
+GUARDED = r'''
+import json, socket, sys
+attempts = []
+def refuse(name):
+    def blocked(*args, **kwargs):
+        attempts.append(name)
+        raise OSError(101, "Network is unreachable (blocked by test_reader)")
+    return blocked
+for name in ("connect", "connect_ex", "sendto"):
+    setattr(socket.socket, name, refuse(f"socket.{name}"))
+for name in ("create_connection", "getaddrinfo", "gethostbyname", "gethostbyname_ex"):
+    setattr(socket, name, refuse(name))
+from assistant.reader import score
+s = score("Who keeps a logbook of the vessels?", ["The harbour master keeps a logbook.", "Boats moor here."])
+print(json.dumps({"scores": [float(x) for x in s], "attempts": attempts, "torch": "torch" in sys.modules}))
+'''
+
+
+def test_shipped_reader_scores_offline_without_torch() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    run = subprocess.run([sys.executable, "-c", GUARDED], capture_output=True, text=True, cwd=REPO_ROOT, env=env,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    assert out["attempts"] == [] and out["torch"] is False
+    assert out["scores"][0] > out["scores"][1]
+
+
+def test_scores_are_deterministic() -> None:
+    cands = in_context(HARBOUR, "Kestrel Bay harbour")
+    question = "Who keeps a logbook of every vessel?"
+    first = load_reader().score(question, cands)
+    again = Reader(MODEL_DIR).score(question, cands)
+    assert first.dtype == np.float32 and first.shape == (4,)
+    assert np.array_equal(first, again)
+    assert np.array_equal(first, load_reader().score(question, cands))
+
+
+@pytest.mark.parametrize(("question", "answer"), [
+    ("Who keeps a logbook of every vessel that enters the harbour?", 2),
+    ("When was the Kestrel Bay harbour rebuilt?", 0),
+    ("What does the museum by the slipway display?", 3),
+])
+def test_shipped_reader_ranks_the_answering_sentence_first(question: str, answer: int) -> None:
+    scores = load_reader().score(question, in_context(HARBOUR, "Kestrel Bay harbour"))
+    assert int(scores.argmax()) == answer, scores
+
+
+def copy_model(tmp_path: Path) -> Path:
+    dest = tmp_path / "model"
+    shutil.copytree(MODEL_DIR, dest)
+    return dest
+
+
+def one_line_naming_the_fix(exc: pytest.ExceptionInfo[ReaderError]) -> None:
+    message = str(exc.value)
+    assert "\n" not in message and "make reader" in message
+
+
+def test_missing_model_file_is_refused_with_the_fix(tmp_path: Path) -> None:
+    model = copy_model(tmp_path)
+    (model / "reader-int8.onnx").unlink()
+    with pytest.raises(ReaderError) as exc:
+        Reader(model)
+    one_line_naming_the_fix(exc)
+    assert "missing" in str(exc.value)
+
+
+def test_damaged_model_file_is_refused_with_the_fix(tmp_path: Path) -> None:
+    model = copy_model(tmp_path)
+    onnx = model / "reader-int8.onnx"
+    onnx.write_bytes(onnx.read_bytes()[: onnx.stat().st_size // 2])
+    with pytest.raises(ReaderError) as exc:
+        Reader(model)
+    one_line_naming_the_fix(exc)
+    assert "damaged" in str(exc.value)
+
+
+def test_damaged_metadata_is_refused_with_the_fix(tmp_path: Path) -> None:
+    model = copy_model(tmp_path)
+    (model / "reader.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(ReaderError) as exc:
+        Reader(model)
+    one_line_naming_the_fix(exc)
+
+
+def squad_data() -> Path:
+    from bench.public_data import data_root
+
+    return data_root()
+
+
+@pytest.mark.skipif(not (squad_data() / "squad" / "dev-v1.1.json").is_file(),
+                    reason="SQuAD dev sets not found (../shared/bench or $ASSISTANT_BENCH_DATA)")
+def test_tiny_training_run_produces_a_loadable_model(tmp_path: Path) -> None:
+    shipped = (MODEL_DIR / "reader-int8.onnx").read_bytes()
+    out = tmp_path / "model"
+    run = subprocess.run([sys.executable, "-m", "training.train_reader", "--tiny", "--no-eval", "--out", str(out),
+                          "--work", str(tmp_path / "work")], capture_output=True, text=True, cwd=REPO_ROOT,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    meta = json.loads((out / "reader.json").read_text())
+    assert meta["training"]["steps"] == 3 and meta["config"]["layers"] == 1
+    scores = Reader(out).score("Who keeps the logbook?", in_context(HARBOUR, "Kestrel Bay harbour"))
+    assert scores.shape == (4,) and np.isfinite(scores).all()
+    assert (MODEL_DIR / "reader-int8.onnx").read_bytes() == shipped  # the shipped model is left alone

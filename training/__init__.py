@@ -1,0 +1,1 @@
+"""Training, export and measurement of the learned reader (assistant/reader/ holds the runtime only)."""

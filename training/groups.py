@@ -1,0 +1,118 @@
+"""Listwise training groups: one question with up to ``size`` candidates and the index of the answering one.
+
+Why groups: the reader's job at question time is to rank a handful of candidates and to say when none answers,
+so each training example is that situation. ``target == size`` means "none of these answers" (the extra
+no-answer logit of the loss): v2.0 unanswerable questions, and adversarial questions whose constraint (a year,
+number or name) was swapped for another of the same article that the paragraph does not hold, paired with the
+sentence that answered the original question. That pairing teaches the model to check a question's constraints
+against the candidate instead of matching its topic.
+
+Negatives, in order: other sentences of the gold paragraph, then "hard" sentences of other paragraphs of the
+same article (the ones sharing most words with the question, minus any that hold a gold answer).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+
+from assistant.folding import fold
+from assistant.reader.inputs import Candidate
+from training.data import Question, SquadData, article_constraints, constraints
+
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset("the a an of in on at to for by with from and or is was were are be been what which who whom "
+                  "whose when where why how did does do that this as its it their his her they he she".split())
+
+
+@dataclass(frozen=True)
+class Group:
+    question: str
+    candidates: tuple[Candidate, ...]
+    target: int  # index of the answering candidate, or len(candidates) for "none answers"
+    kind: str  # "answerable", "unanswerable" or "adversarial"
+
+
+def words(text: str) -> frozenset[str]:
+    return frozenset(w for w in _WORD.findall(text.lower()) if w not in _STOP)
+
+
+class GroupMaker:
+    """Builds groups for one epoch; every random choice goes through ``rng`` so a seed fixes the data."""
+
+    def __init__(self, data: SquadData, size: int, rng: random.Random) -> None:
+        self.data, self.size, self.rng = data, size, rng
+        self._pools: dict[str, dict[str, list[str]]] = {}
+        self._words = {(pid, i): words(c.sentence) for pid, p in data.paragraphs.items()
+                       for i, c in enumerate(p.candidates)}
+
+    def hard(self, q: Question, exclude_answers: bool, n: int) -> list[Candidate]:
+        """``n`` sentences of the article's other paragraphs, drawn from the 3n sharing most question words."""
+        if n <= 0:
+            return []
+        title = self.data.paragraphs[q.pid].title
+        qw = words(q.text)
+        folded = [fold(a).text for a in q.answers] if exclude_answers else []
+        pool: list[tuple[int, int, int]] = []
+        for pid in self.data.article_pids[title]:
+            if pid == q.pid:
+                continue
+            par = self.data.paragraphs[pid]
+            for i in range(len(par.candidates)):
+                if not any(a and a in par.folded[i] for a in folded):
+                    pool.append((-len(qw & self._words[(pid, i)]), pid, i))
+        pool.sort()
+        top = pool[: 3 * n]
+        picks = self.rng.sample(top, min(n, len(top)))
+        return [self.data.paragraphs[pid].candidates[i] for _, pid, i in picks]
+
+    def _negatives(self, q: Question, n: int) -> list[Candidate]:
+        par = self.data.paragraphs[q.pid]
+        own = [c for i, c in enumerate(par.candidates) if i not in q.positives]
+        self.rng.shuffle(own)
+        own = own[:n]
+        return own + self.hard(q, True, n - len(own))
+
+    def answerable(self, q: Question) -> Group:
+        pos = self.data.paragraphs[q.pid].candidates[self.rng.choice(q.positives)]
+        cands = [pos, *self._negatives(q, self.size - 1)]
+        order = list(range(len(cands)))
+        self.rng.shuffle(order)
+        return Group(q.text, tuple(cands[i] for i in order), order.index(0), "answerable")
+
+    def unanswerable(self, q: Question) -> Group:
+        cands = self._negatives(q, self.size)
+        return Group(q.text, tuple(cands), len(cands), "unanswerable")
+
+    def adversarial(self, q: Question) -> Group | None:
+        """The question with one of its constraints that the gold paragraph holds swapped for one of the same
+        kind from the article that the paragraph does not hold; None when no such swap exists."""
+        par = self.data.paragraphs[q.pid]
+        text = " ".join(c.sentence for c in par.candidates)
+        mine = [(k, s) for k, s in constraints(q.text) if s in text]
+        if not mine:
+            return None
+        kind, surface = self.rng.choice(mine)
+        pool = self._pools.setdefault(par.title, article_constraints(self.data, par.title))
+        options = [s for s in pool.get(kind, []) if s.lower() not in text.lower() and s.lower() not in q.text.lower()]
+        if not options:
+            return None
+        swapped = q.text.replace(surface, self.rng.choice(options), 1)
+        base = self.answerable(q)
+        return Group(swapped, base.candidates, len(base.candidates), "adversarial")
+
+    def epoch(self, questions: list[Question], adversarial_rate: float) -> list[Group]:
+        """One shuffled pass: every question once, plus an adversarial twin for a share of answerable ones."""
+        out: list[Group] = []
+        for q in questions:
+            if q.positives:
+                out.append(self.answerable(q))
+                if self.rng.random() < adversarial_rate:
+                    adv = self.adversarial(q)
+                    if adv is not None:
+                        out.append(adv)
+            else:
+                out.append(self.unanswerable(q))
+        self.rng.shuffle(out)
+        return out
