@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: install run test index lint bench clean-index browser screenshots
+.PHONY: install run test index lint bench clean-index browser screenshots reader
 
 install: $(STAMP)
 
@@ -25,7 +25,7 @@ run: install
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
 test: install browser
-	$(BIN)/ruff check assistant tests bench app.py app_pages
+	$(BIN)/ruff check assistant tests bench training app.py app_pages
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
@@ -52,3 +52,9 @@ bench: install
 
 clean-index:
 	rm -rf index/build-* index/CURRENT
+
+# The learned reader (assistant/reader/model/): retrained from the shipped MiniLM weights, fixed seed, one torch
+# thread (~30-45 min on a shared 2-core machine; SQuAD dev sets from ../shared/bench), exported int8, measured,
+# model card written. Offline.
+reader: install
+	HF_HUB_OFFLINE=1 $(BIN)/python -m training.train_reader --results bench/results/reader_training.json

@@ -18,10 +18,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.documents import normalise_text
 from assistant.folding import fold
+from assistant.ingest.normalise import normalise_text
+from assistant.ingest.splitting import split_sentences
 from assistant.reader.inputs import Candidate
-from assistant.text import split_sentences
 from bench.public_data import SquadParagraph, data_root, squad_paragraphs, squad_questions
 
 

@@ -1,6 +1,6 @@
 """ONNX export (fp32) and per-channel dynamic int8 quantisation of the cross-encoder.
 
-As the project's embedding export (assistant/onnx_embedding.py): the TorchScript exporter (dynamo=False) with
+As the project's embedding export (assistant/embedding/onnx_backend.py): the TorchScript exporter (dynamo=False) with
 eager attention, which ONNX Runtime fuses better than the SDPA graph; the graph includes pooling and the head, so
 the runtime only feeds token ids and reads one logit per row.
 """
