@@ -28,11 +28,12 @@ from typing import Literal
 import numpy as np
 
 from assistant.config import AnswerSettings
-from assistant.index.store import DocRecord, IndexStore
+from assistant.digest import file_sha256
+from assistant.index.backend import DocRecord
+from assistant.index.store import IndexStore
 from assistant.ingest.documents import (
     DocumentError,
     discover,
-    file_sha256,
     is_ignored,
     load_document,
 )

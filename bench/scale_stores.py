@@ -25,10 +25,11 @@ import numpy as np
 from public_data import cache_root, scifact_index, squad_index
 
 from assistant.config import IndexSettings
+from assistant.index.backend import DocRecord
 from assistant.index.boilerplate import boilerplate_flags
 from assistant.index.build import chunk_embedding_text, collapse_whitespace
 from assistant.index.lexical import Bm25Index, tokenize
-from assistant.index.store import ARRAY_NAMES, DocRecord, versions, write_store
+from assistant.index.store import ARRAY_NAMES, versions, write_store
 
 SEED = 20261122
 SENTS_PER_DOC = 24  # synthetic documents: one page of this many sentences (~8 chunks)

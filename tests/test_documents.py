@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from pypdf import PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
+from assistant.digest import file_sha256
 from assistant.ingest.documents import (
     IGNORED_NAMES,
     Document,
@@ -19,7 +20,6 @@ from assistant.ingest.documents import (
     Page,
     check_size,
     discover,
-    file_sha256,
     load_document,
     scan,
 )

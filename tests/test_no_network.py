@@ -16,7 +16,8 @@ from pathlib import Path
 
 from conftest import REPO_ROOT, TINY_FILES, write_corpus
 
-GUARDED = r'''
+# Every way out to the network raises, and is recorded in ``attempts``: the start of each guarded child script.
+NETWORK_BLOCK = r'''
 import json, socket, sys
 
 attempts = []
@@ -31,7 +32,9 @@ for name in ("connect", "connect_ex", "sendto"):
     setattr(socket.socket, name, refuse(f"socket.{name}"))
 for name in ("create_connection", "getaddrinfo", "gethostbyname", "gethostbyname_ex"):
     setattr(socket, name, refuse(name))
+'''
 
+GUARDED = NETWORK_BLOCK + r'''
 from assistant.cli import main
 
 docs, index = sys.argv[1], sys.argv[2]

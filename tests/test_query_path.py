@@ -17,9 +17,10 @@ import numpy as np
 import pytest
 
 from assistant.api import Assistant
+from assistant.index.backend import DocRecord
 from assistant.index.boilerplate import boilerplate_flags
 from assistant.index.lexical import Bm25Index, tokenize
-from assistant.index.store import DocRecord, load_store, versions, write_store
+from assistant.index.store import load_store, versions, write_store
 
 N_DOCS = 1000
 SENTS_PER_DOC = 100  # 100,000 sentences

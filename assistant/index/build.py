@@ -17,18 +17,19 @@ from pathlib import Path
 import numpy as np
 
 from assistant.config import IndexSettings
+from assistant.digest import file_sha256
 from assistant.embedding.embedder import Embedder, index_cache_dir
+from assistant.index.backend import DocRecord
 from assistant.index.boilerplate import boilerplate_flags
 from assistant.index.lexical import Bm25Index, tokenize
 from assistant.index.storage import LocalFolder
 from assistant.index.store import (
     ARRAY_NAMES,
-    DocRecord,
     IndexStore,
     IndexUnavailable,
     versions,
 )
-from assistant.ingest.documents import Document, DocumentError, check_size, display_name, file_sha256, scan
+from assistant.ingest.documents import Document, DocumentError, check_size, display_name, scan
 from assistant.ingest.parallel import failure_reason, load_documents
 from assistant.ingest.splitting import chunk_sentences, split_sentences
 

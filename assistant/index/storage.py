@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.index.backend import DocRecord
 from assistant.index.lexical import Bm25Index
 from assistant.index.store import (
-    DocRecord,
     IndexStore,
     build_lock,
     current_name,

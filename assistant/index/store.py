@@ -34,11 +34,13 @@ import faiss  # noqa: F401  (test_crash_safety.py wraps store.faiss.write_index 
 import numpy as np
 
 from assistant.config import EXPORT_VERSION, FORMAT_VERSION
+from assistant.digest import file_sha256
 from assistant.errors import IndexUnavailable
+from assistant.index.backend import DocRecord
 from assistant.index.lexical import Bm25Index
 from assistant.index.vector_index import IndexSpec, VectorIndex
 from assistant.index.write_guard import discarded_on_failure
-from assistant.ingest.documents import LOADER_VERSION, file_sha256
+from assistant.ingest.documents import LOADER_VERSION
 from assistant.ingest.splitting import SPLITTER_VERSION
 
 try:
@@ -80,30 +82,6 @@ def build_lock(root: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-@dataclass(frozen=True)
-class DocRecord:
-    """One indexed document with its stored (normalised) page texts; all offsets refer to these strings."""
-
-    doc: str
-    title: str
-    context: str
-    content_hash: str
-    page_numbers: tuple[int | None, ...]
-    pages: tuple[str, ...]
-    indexed_at: str
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "doc": self.doc, "title": self.title, "context": self.context, "content_hash": self.content_hash,
-            "page_numbers": list(self.page_numbers), "pages": list(self.pages), "indexed_at": self.indexed_at,
-        }
-
-    @classmethod
-    def from_json(cls, d: dict) -> DocRecord:
-        return cls(d["doc"], d["title"], d["context"], d["content_hash"], tuple(d["page_numbers"]),
-                   tuple(d["pages"]), d["indexed_at"])
 
 
 @dataclass

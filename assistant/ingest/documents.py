@@ -197,14 +197,6 @@ def _megabytes(n: int) -> str:
     return f"{n / 2**20:.1f} MB" if n >= 2**17 else f"{n / 2**10:.1f} KB"
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def load_document(path: Path, root: Path) -> Document:
     """Load, clean and normalise one file; any failure is a DocumentError with a one-line reason."""
     try:

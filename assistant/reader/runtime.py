@@ -9,7 +9,6 @@ must be one this code builds (assistant/reader/inputs.py), else ReaderError name
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from collections.abc import Sequence
@@ -18,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from assistant.digest import file_sha256
 
 from .inputs import SUPPORTED_FORMATS, Candidate, encode_pairs, load_tokenizer
 
@@ -48,14 +49,6 @@ class ReaderInfo:
     sha256: str
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def read_info(model_dir: Path) -> ReaderInfo:
     """Metadata of the model in ``model_dir``, checked against the files and this code's input format."""
     meta, onnx_file = model_dir / META_FILE, model_dir / MODEL_FILE
@@ -71,7 +64,7 @@ def read_info(model_dir: Path) -> ReaderInfo:
     if info.format_version not in SUPPORTED_FORMATS:
         raise ReaderError(f"reader model in {model_dir} has input format v{info.format_version}, this code builds "
                           f"v{'/v'.join(map(str, SUPPORTED_FORMATS))}; {FIX}")
-    if _sha256(onnx_file) != info.sha256:
+    if file_sha256(onnx_file) != info.sha256:
         raise ReaderError(f"reader model file {onnx_file} is damaged (checksum differs from {META_FILE}); {FIX}")
     return info
 
