@@ -55,6 +55,8 @@ clean-index:
 
 # The learned reader (assistant/reader/model/): retrained from the shipped MiniLM weights, fixed seed, one torch
 # thread (~30-45 min on a shared 2-core machine; SQuAD dev sets from ../shared/bench), exported int8, measured,
-# model card written. Offline.
+# model card written; then the learned ranker (assistant/query/ranker.json) refitted on the product's candidates
+# for the SQuAD training articles with that reader (~10 min). Offline.
 reader: install
 	HF_HUB_OFFLINE=1 $(BIN)/python -m training.train_reader --results bench/results/reader_training.json
+	HF_HUB_OFFLINE=1 $(BIN)/python -m training.fit_ranker --results bench/results/ranker_fit.json

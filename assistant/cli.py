@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.config import DEFAULT_DOCS_DIR, DEFAULT_INDEX_DIR, IndexSettings
+from assistant.config import DEFAULT_DOCS_DIR, DEFAULT_INDEX_DIR, AnswerSettings, IndexSettings
 from assistant.errors import IndexUnavailable
 from assistant.terminal import json_line, term
 
@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_ask.add_argument("question", help="the question, or '-' to read questions from stdin")
     p_ask.add_argument("--k", type=int, default=None, help="number of quotes (default 3)")
     p_ask.add_argument("--doc", action="append", help="only search this document (path or file name); repeatable")
+    p_ask.add_argument("--no-reader", action="store_true",
+                       help="rank with the first stage alone (no cross-encoder, no learned ranker): for comparison")
     p_cite = sub.add_parser("cite", parents=[common], help="find where a quote comes from and whether it is exact")
     p_cite.add_argument("quote", help="the quote, or '-' to read one quote a line from stdin")
     p_eval = sub.add_parser("eval", parents=[common], help="measure answers against a gold Q&A set (JSONL)")
@@ -60,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_eval.add_argument("--k", type=int, default=3, help="quotes per question for answer@k (default 3)")
     p_eval.add_argument("--out", type=Path, help="also write the full JSON report to this file")
     p_eval.add_argument("--quiet", action="store_true", help="no progress bar")
+    p_eval.add_argument("--no-reader", action="store_true", help="evaluate the first stage alone (for comparison)")
     return parser
 
 
@@ -145,7 +148,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     if args.k is not None and not 1 <= args.k <= 50:
         return _fail("--k must be between 1 and 50")
-    assistant = Assistant(args.index)
+    assistant = Assistant(args.index, AnswerSettings(reader=not args.no_reader))
     return _for_each_input(args.question, "question", lambda q: assistant.ask(q, k=args.k, docs=args.doc),
                            BadQuestion, _print_answer, args.json)
 
@@ -237,7 +240,7 @@ def cmd_cite(args: argparse.Namespace) -> int:
     from assistant.api import Assistant
     from assistant.cite.types import BadQuote
 
-    assistant = Assistant(args.index)
+    assistant = Assistant(args.index, AnswerSettings(reader=not args.no_reader))
     return _for_each_input(args.quote, "quote", assistant.cite, BadQuote, _print_citation, args.json)
 
 
@@ -256,11 +259,14 @@ def _print_report(report) -> None:
         ("answer@1", m["answer@1"]), (f"answer@{k}", m[f"answer@{k}"]), ("doc hit@1", m["doc_hit@1"]),
         (f"doc hit@{k}", m[f"doc_hit@{k}"]), (f"MRR@{k}", m["mrr"]), ("highlight EM", m["highlight_em"]),
         ("highlight F1", m["highlight_f1"]), ("unanswerable refused", m["unanswerable_refused"]),
-        ("answerable wrongly refused", m["answerable_wrongly_refused"]),
+        ("answerable wrongly refused", m["answerable_wrongly_refused"]), ("refusal AUROC", m["refusal_auroc"]),
         ("latency p50 (ms)", m["latency_p50_ms"]), ("latency p95 (ms)", m["latency_p95_ms"]),
     ]
     for name, value in rows:
-        print(f"  {name:28s} {value:8.3f}" if "latency" not in name else f"  {name:28s} {value:8.1f}")
+        if value is None:  # AUROC without both kinds of question
+            print(f"  {name:28s} {'-':>8s}")
+        else:
+            print(f"  {name:28s} {value:8.3f}" if "latency" not in name else f"  {name:28s} {value:8.1f}")
     print(f"\n{'':2s}{'id':14s} {'result':6s} {'rank':>4s}  {'question':40s} {'expected':28s} got")
     for r in failures_first(report.results):
         expected = " | ".join(r.expected) if r.expected else "(unanswerable)"
@@ -294,7 +300,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if not items:
         return _fail(f"gold file {args.gold} has no questions")
     bar = None if args.quiet else tqdm(total=len(items), desc="Evaluating", unit="q", file=sys.stderr)
-    report = evaluate(Assistant(args.index), items, k=args.k,
+    report = evaluate(Assistant(args.index, AnswerSettings(reader=not args.no_reader)), items, k=args.k,
                       on_progress=(lambda done, total: bar.update(done - bar.n)) if bar else None)
     if bar is not None:
         bar.close()

@@ -57,4 +57,5 @@ class AnswerSettings:
     abstain_threshold: float = 0.0  # on the calibrated evidence score; lower answers more often
     merge_margin: float = 0.08  # a neighbour within this score margin of the best sentence is merged in
     complete_answer_type: bool = True  # take in a neighbour sentence holding the span type the question wants
-    weights: dict[str, float] = field(default_factory=dict)  # overrides of answering.DEFAULT_WEIGHTS
+    weights: dict[str, float] = field(default_factory=dict)  # overrides of the first-stage weights (params.json)
+    reader: bool = True  # read the first stage's best candidates and rank them with the learned ranker

@@ -27,6 +27,11 @@ class ModelUnavailable(IndexUnavailable):
         self.model = model
 
 
+class ReaderUnavailable(IndexUnavailable):
+    """The reader model or the learned ranker shipped with the package is missing or damaged; the message names
+    the fix. A subclass of IndexUnavailable so that every interface shows it as its one-line error."""
+
+
 def _detail(cause: BaseException, limit: int = 160) -> str:
     """The cause's first line, cut at a word; a ModelUnavailable wrapped again keeps only its own detail (the
     ONNX loader re-wraps the torch loader's error, which printed the whole reason twice)."""

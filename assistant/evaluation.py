@@ -247,7 +247,18 @@ def _percentile(values: Sequence[float], q: float) -> float:
     return s[min(len(s) - 1, int(round(q * (len(s) - 1))))] if s else 0.0
 
 
-def summarise(results: Sequence[QuestionResult], k: int) -> dict[str, float]:
+def refusal_auroc(results: Sequence[QuestionResult]) -> float | None:
+    """Probability that an answerable question's evidence exceeds an unanswerable one's (ties count half): how
+    well the evidence separates the two kinds, whatever the threshold. None without both kinds."""
+    pos = [r.evidence for r in results if r.answerable]
+    neg = [r.evidence for r in results if not r.answerable]
+    if not pos or not neg:
+        return None
+    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+    return round(wins / (len(pos) * len(neg)), 4)
+
+
+def summarise(results: Sequence[QuestionResult], k: int) -> dict[str, float | None]:
     """The metrics of DESIGN.md and issue 6 over a list of judged questions."""
     ans = [r for r in results if r.answerable]
     unans = [r for r in results if not r.answerable]
@@ -265,6 +276,7 @@ def summarise(results: Sequence[QuestionResult], k: int) -> dict[str, float]:
         "highlight_f1": round(statistics.fmean(r.f1 for r in ans), 4) if ans else 0.0,
         "unanswerable_refused": _share([not r.answered for r in unans]),
         "answerable_wrongly_refused": _share([not r.answered for r in ans]),
+        "refusal_auroc": refusal_auroc(results),
         "latency_p50_ms": round(_percentile(lat, 0.5), 2), "latency_p95_ms": round(_percentile(lat, 0.95), 2),
     }
 

@@ -7,10 +7,11 @@ them to the params file the product reads.
 Candidates and their features do not depend on the weights, so the product's first two stages run once per
 question (``Pipeline.prepare`` and ``Pipeline.candidates``); the weights are then chosen by coordinate ascent on
 answer@1 (+ answer@3 and MRR as tie-breaks), each trial ranked and quoted by the product's own ``rank`` and
-``quote`` stages. The evidence model is a non-negative logistic regression (answerable vs not) on the best
-sentence's features, its bias shifted so that the default threshold 0 is the chosen operating point; the
-strictness levels keep the thresholds of the starting params and get their shares measured here, on the tuning
-half (``measured_on`` says so). The fusion weight is not tuned here and is carried over from the starting params.
+``quote`` stages, with the reader off: these weights are the first stage, which chooses the candidates the reader
+reads (the learned ranker, training/fit_ranker.py, orders those). The evidence model is a non-negative logistic
+regression (answerable vs not) on the best sentence's features, used only when the reader is off, its bias shifted
+so that the default threshold 0 is the chosen operating point. The fusion weight is not tuned here and is carried
+over from the starting params.
 
 The result is written in the format of assistant/query/params.json (``--out``, that file by default); a report of
 the search (objective before and after, the threshold table) goes to ``--report``. The test half is never read.
@@ -37,7 +38,7 @@ from assistant.api import Assistant  # noqa: E402
 from assistant.config import AnswerSettings  # noqa: E402
 from assistant.evaluation import GoldItem, first_hit_rank, load_gold  # noqa: E402
 from assistant.query.decision import EVIDENCE_FEATURES, evidence_features  # noqa: E402
-from assistant.query.params import PARAMS_FILE, Params, parse_params  # noqa: E402
+from assistant.query.params import PARAMS_FILE, Params, load_params, parse_params  # noqa: E402
 from assistant.query.pipeline import Pipeline  # noqa: E402
 from assistant.query.types import Candidates, Query  # noqa: E402
 
@@ -73,14 +74,14 @@ class Tuner:
 
     def __init__(self, pipeline: Pipeline, settings: AnswerSettings, items: list[GoldItem]) -> None:
         self.pipeline = pipeline
-        self.settings = settings
+        self.settings = replace(settings, reader=False)  # the first stage and the reader-less evidence
         self.prepared = []
         for item in items:
             query = pipeline.prepare(item.question)
             self.prepared.append(Prepared(item, query, pipeline.candidates(query, settings)))
 
     def scores(self, p: Prepared, weights: dict[str, float]) -> np.ndarray:
-        return self.pipeline.rank(p.cands, replace(self.settings, weights=weights))
+        return self.pipeline.first_stage(p.cands, replace(self.settings, weights=weights))
 
     def ranks(self, weights: dict[str, float]) -> list[int | None]:
         settings = replace(self.settings, weights=weights)
@@ -143,27 +144,17 @@ def fit_evidence(x: np.ndarray, y: np.ndarray) -> Evidence:
 
 
 def params_json(start: Params, weights: dict[str, float], ev: Evidence, gold: str) -> dict[str, object]:
-    """The params file (format of assistant/query/params.json): levels keep their thresholds, shares measured."""
-    n_ans, n_unans = int(ev.answerable.sum()), int((~ev.answerable).sum())
-    levels = []
-    for lv in start.levels:
-        unans, ans = refused(ev.logits, ev.answerable, lv.threshold)
-        levels.append({"name": lv.name, "threshold": lv.threshold, "answerable_answered": round(1 - ans, 2),
-                       "unanswerable_refused": round(unans, 2)})
+    """The params file (format of assistant/query/params.json). The strictness levels are the learned ranker's
+    (ranker.json, training/fit_ranker.py), not written here."""
     return {
         "about": "Tuned parameters of the question path, read by assistant/query/params.py. Written by "
-                 "bench/tune_answering.py (the tuning half of the gold set only); do not edit by hand.",
+                 "bench/tune_answering.py (the tuning half of the gold set only); do not edit by hand. The first-"
+                 "stage weights choose which candidates the reader reads; the evidence model decides only when "
+                 "the reader is off.",
         "source": {"gold": gold, "script": "bench/tune_answering.py"},
         "fusion": {"chunk_bm25_weight": start.fusion_bm25_weight},
         "weights": weights,
         "evidence": {"weights": ev.weights, "bias": ev.bias},
-        "strictness": {
-            "default": start.default_level,
-            "measured_on": f"the {n_ans + n_unans} questions of {gold} ({n_ans} answerable, {n_unans} not), the "
-                           "tuning half the weights and the evidence model were fitted on, so the shares are "
-                           "optimistic",
-            "levels": levels,
-        },
     }
 
 
@@ -187,7 +178,7 @@ def main() -> None:
     args = parse_args()
     if "test" in args.gold.name:
         raise SystemExit(f"{args.gold} looks like the test half; tune on the tuning half only")
-    start = parse_params(json.loads(args.start.read_text(encoding="utf-8")))
+    start = load_params(args.start)
     assistant = Assistant(existing_index(args.index))
     tuner = Tuner(assistant.snapshot().pipeline, assistant.settings, load_gold(args.gold))
     before = tuner.objective(start.weights)
@@ -198,7 +189,7 @@ def main() -> None:
     print(f"operating point: unanswerable refused {ev.chosen['unanswerable_refused']:.2f}, answerable refused "
           f"{ev.chosen['answerable_refused']:.2f} (threshold {ev.chosen['threshold']:+.2f} moved to 0)")
     params = params_json(start, weights, ev, _relative(args.gold))
-    parse_params(params)  # the product must be able to read what is written
+    parse_params(params, {"default": "", "measured_on": "", "levels": []})  # the product must read what is written
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(params, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")

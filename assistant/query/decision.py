@@ -81,7 +81,7 @@ def strictness_help(params: Params | None = None) -> str:
     others = " ".join(f"{lv.name}: {_shares(lv)}." for lv in p.levels if lv.name != p.default_level)
     return (
         "How sure the assistant must be before it quotes an answer; otherwise it says the documents do not answer. "
-        f"Measured on {p.levels_measured_on}: {default.name} (the tuned default) answers "
+        f"Measured on {p.levels_measured_on}: {default.name} (the default) answers "
         f"{default.answerable_answered:.0%} of the answerable questions and refuses "
         f"{default.unanswerable_refused:.0%} of the unanswerable ones. {others} "
         "Whatever the level, every quote is verbatim and cited."

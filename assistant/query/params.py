@@ -1,7 +1,9 @@
-"""The tuned parameters of the question path, read from ``params.json`` beside this module.
+"""The tuned parameters of the question path, read from ``params.json`` and ``ranker.json`` beside this module.
 
-One source of truth: bench/tune_answering.py writes the file, the product reads it, nothing is pasted into code.
-The values are loaded once per process and handed to the stages as frozen dataclasses.
+One source of truth per number: bench/tune_answering.py writes params.json (the first-stage weights and the
+evidence model of the reader-less path), training/fit_ranker.py writes ranker.json (the learned ranker and the
+strictness levels measured for it); the product reads them, nothing is pasted into code. The values are loaded
+once per process and handed to the stages as frozen dataclasses.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from functools import lru_cache
 from pathlib import Path
 
 PARAMS_FILE = Path(__file__).with_name("params.json")
+RANKER_FILE = Path(__file__).with_name("ranker.json")
+NO_LEVELS = {"default": "", "measured_on": "", "levels": []}
 
 
 @dataclass(frozen=True)
 class StrictnessLevel:
     name: str
-    threshold: float  # on the evidence score (a logit); 0 is the tuned operating point
+    threshold: float  # on the ranker's best logit; 0 is the default operating point
     answerable_answered: float  # measured shares, shown to the user in the help text
     unanswerable_refused: float
 
@@ -33,8 +37,8 @@ class Params:
     levels_measured_on: str
 
 
-def parse_params(raw: dict) -> Params:
-    strict = raw["strictness"]
+def parse_params(raw: dict, strict: dict) -> Params:
+    """``raw``: params.json; ``strict``: the "strictness" section of ranker.json."""
     return Params(
         fusion_bm25_weight=float(raw["fusion"]["chunk_bm25_weight"]),
         weights={k: float(v) for k, v in raw["weights"].items()},
@@ -47,6 +51,24 @@ def parse_params(raw: dict) -> Params:
     )
 
 
+def calibrated_levels(ranker: dict) -> dict:
+    """The ranker's strictness section, with the shares measured on the product's own domain (the gold sets'
+    tuning halves, bench/calibrate_ranker.py) in place of SQuAD's when a calibration is present."""
+    strict = ranker.get("strictness", NO_LEVELS)
+    cal = ranker.get("calibration")
+    if not cal:
+        return strict
+    measured = {lv["name"]: lv for lv in cal["levels"]}
+    levels = [{**lv, **{k: measured[lv["name"]][k] for k in ("answerable_answered", "unanswerable_refused")}}
+              for lv in strict["levels"]]
+    return {**strict, "levels": levels, "measured_on": cal["measured_on"]}
+
+
 @lru_cache(maxsize=1)
-def load_params(path: Path = PARAMS_FILE) -> Params:
-    return parse_params(json.loads(path.read_text(encoding="utf-8")))
+def load_params(path: Path = PARAMS_FILE, ranker_file: Path = RANKER_FILE) -> Params:
+    """The parameters; the strictness levels are empty while no ranker is fitted (training/fit_ranker.py runs the
+    stages before it writes ranker.json; answering without it is refused by assistant/query/ranker.py)."""
+    strict = NO_LEVELS
+    if ranker_file.is_file():
+        strict = calibrated_levels(json.loads(ranker_file.read_text(encoding="utf-8")))
+    return parse_params(json.loads(path.read_text(encoding="utf-8")), strict)

@@ -1,4 +1,5 @@
-"""The question path as named, public stages: prepare -> candidates -> rank -> decide -> quote.
+"""The question path as named, public stages: prepare -> candidates -> rank (first stage, then read) -> decide
+-> quote.
 
 ``Assistant.ask`` runs them in this order through ``Pipeline.run``; bench and tuning scripts call the same
 stages one by one (e.g. candidates once, then rank with many weight settings), so no script keeps a copy of the
@@ -21,7 +22,9 @@ from assistant.query.decision import Decision, decide
 from assistant.query.params import Params, load_params
 from assistant.query.question import BadQuestion, QueryEncoder, prepare_question
 from assistant.query.quoting import Extractor
+from assistant.query.ranker import Ranker, load_ranker
 from assistant.query.ranking import score_candidates, with_answer_type
+from assistant.query.reading import ReadCandidates, ReaderScorer, read_candidates
 from assistant.query.retrieval import Searcher
 from assistant.query.types import Answer, Candidates, Query, Quote
 
@@ -55,18 +58,23 @@ class Trace:
 
     query: Query
     candidates: Candidates
-    scores: np.ndarray
+    scores: np.ndarray  # final: the ranker's logits for the read candidates, the rest below them in first-stage order
     decision: Decision
     answer: Answer
+    first_stage: np.ndarray | None = None  # the linear first-stage score of every candidate
+    read: ReadCandidates | None = None  # the candidates the reader read, with their ranker features
 
 
 class Pipeline:
     """The stages of the question path over one loaded index."""
 
-    def __init__(self, store: IndexBackend, encoder: QueryEncoder, params: Params | None = None) -> None:
+    def __init__(self, store: IndexBackend, encoder: QueryEncoder, params: Params | None = None,
+                 reader: ReaderScorer | None = None, ranker: Ranker | None = None) -> None:
         self.store = store
         self.encoder = encoder
         self.params = params or load_params()
+        self._reader = reader  # loaded on first use: the app shows its page before the model is read
+        self._ranker = ranker
         self.searcher = Searcher(store, self.params.fusion_bm25_weight)
         self.names = DocNames(store)
 
@@ -77,15 +85,53 @@ class Pipeline:
         cands = self.searcher.candidates(query, settings.chunk_candidates, settings.sentence_candidates, docs)
         return with_answer_type(query, cands, self.store)
 
-    def rank(self, cands: Candidates, settings: AnswerSettings) -> np.ndarray:
+    @property
+    def reader(self) -> ReaderScorer:
+        if self._reader is None:
+            from assistant.reader.runtime import load_reader
+
+            self._reader = load_reader().score
+        return self._reader
+
+    @property
+    def ranker(self) -> Ranker:
+        if self._ranker is None:
+            self._ranker = load_ranker()
+        return self._ranker
+
+    def first_stage(self, cands: Candidates, settings: AnswerSettings) -> np.ndarray:
         return score_candidates(cands, {**self.params.weights, **settings.weights})
 
-    def decide(self, cands: Candidates, scores: np.ndarray, settings: AnswerSettings) -> Decision:
+    def read(self, query: Query, cands: Candidates, first: np.ndarray, k: int | None = None) -> ReadCandidates:
+        """The first stage's ``k`` best (the ranker's read_k by default) read and described for the ranker."""
+        return read_candidates(self.store, query, cands, first, k or self.ranker.read_k, self.reader)
+
+    def rank(self, query: Query, cands: Candidates, settings: AnswerSettings,
+             ) -> tuple[np.ndarray, np.ndarray, ReadCandidates | None]:
+        """Final scores, first-stage scores and what was read. With the reader on, the read candidates score
+        the ranker's logits and every other one stays below them, in first-stage order."""
+        first = self.first_stage(cands, settings)
+        if not settings.reader or len(first) == 0:
+            return first, first, None
+        read = self.read(query, cands, first)
+        learned = self.ranker.logits(read.features)
+        scores = (first - first.max() + learned.min() - 1.0).astype(np.float64)
+        scores[read.rows] = learned
+        return scores, first, read
+
+    def decide(self, cands: Candidates, scores: np.ndarray, settings: AnswerSettings,
+               read: ReadCandidates | None = None) -> Decision:
+        if read is not None:  # the ranker's best logit is the evidence (0 = the default level's threshold)
+            best = int(scores.argmax())
+            evidence = float(scores[best])
+            return Decision(evidence >= settings.abstain_threshold, evidence, best)
         return decide(cands, scores, settings.abstain_threshold, self.params)
 
     def quote(self, query: Query, cands: Candidates, scores: np.ndarray, settings: AnswerSettings,
-              k: int) -> list[Quote]:
-        return Extractor(self.store, settings).quotes(query, cands, scores, k) if len(scores) else []
+              k: int, merge_scores: np.ndarray | None = None) -> list[Quote]:
+        if not len(scores):
+            return []
+        return Extractor(self.store, settings).quotes(query, cands, scores, k, merge_scores)
 
     def run(self, question: str, settings: AnswerSettings, k: int | None = None,
             docs: Iterable[str] | None = None) -> Trace:
@@ -102,11 +148,11 @@ class Pipeline:
     def answer(self, query: Query, cands: Candidates, settings: AnswerSettings, k: int | None = None) -> Trace:
         """Stages 3-5 (rank, decide, quote) on candidates already found: tuning scripts reuse one candidate set
         under many settings. Nothing to quote is never an answer."""
-        scores = self.rank(cands, settings)
-        decision = self.decide(cands, scores, settings)
-        quotes = self.quote(query, cands, scores, settings, k or settings.k)
+        scores, first, read = self.rank(query, cands, settings)
+        decision = self.decide(cands, scores, settings, read)
+        quotes = self.quote(query, cands, scores, settings, k or settings.k, first)
         answer = Answer(query.text, decision.answered and bool(quotes), tuple(quotes), decision.evidence)
-        return Trace(query, cands, scores, decision, answer)
+        return Trace(query, cands, scores, decision, answer, first, read)
 
 
 def _ms(t0: float, t1: float, t2: float, t3: float) -> dict[str, float]:

@@ -64,9 +64,13 @@ class Extractor:
                 return new
         return first, last
 
-    def quotes(self, query: Query, cands: Candidates, scores: np.ndarray, k: int) -> list[Quote]:
+    def quotes(self, query: Query, cands: Candidates, scores: np.ndarray, k: int,
+               merge_scores: np.ndarray | None = None) -> list[Quote]:
+        """Quotes in ``scores`` order; whether a neighbour is merged in is judged on ``merge_scores`` (the first
+        stage's, on the scale ``merge_margin`` was chosen for), ``scores`` when not given."""
         s = self.store
-        by_id = {int(i): float(v) for i, v in zip(cands.ids, scores, strict=True)}
+        merge_scores = scores if merge_scores is None else merge_scores
+        by_id = {int(i): float(v) for i, v in zip(cands.ids, merge_scores, strict=True)}
         used: set[int] = set()
         out: list[Quote] = []
         seen_text: dict[str, int] = {}
@@ -74,7 +78,7 @@ class Extractor:
             sid = int(cands.ids[idx])
             if sid in used:
                 continue
-            first, last = self._complete_type(query, *self._span(sid, by_id, float(scores[idx])))
+            first, last = self._complete_type(query, *self._span(sid, by_id, float(merge_scores[idx])))
             if any(i in used for i in range(first, last + 1)):
                 first = last = sid
             used.update(range(first, last + 1))

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.digest import file_sha256
+from assistant.errors import ReaderUnavailable
 
 from .inputs import SUPPORTED_FORMATS, Candidate, encode_pairs, load_tokenizer
 
@@ -35,7 +36,7 @@ _LOCK = threading.Lock()
 _readers: dict[tuple[str, int], Reader] = {}
 
 
-class ReaderError(RuntimeError):
+class ReaderError(ReaderUnavailable):
     """The reader's files are missing, damaged or of another input format; the message is one line."""
 
 

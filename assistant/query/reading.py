@@ -1,0 +1,124 @@
+"""Stage 3b of the question path: read the best candidates with the cross-encoder and describe each for the
+learned ranker.
+
+Why a second look at a few candidates: the first-stage score (a linear mix of retrieval features) is cheap enough
+for every candidate but cannot tell "the sentence shares the question's words" from "the sentence answers it";
+the reader (assistant/reader) can, at a few milliseconds per candidate, so it reads only the first stage's top K.
+Why explicit constraint features: similarity alone cannot see that a year, a figure or a rare word (a place, a
+council, a name) of the question is absent from the candidate's document; these are checked here against the
+index's own tokens (BM25 postings), so a question about "sheffield" or "2020" is not answered from a document
+that never mentions them. Everything is case-insensitive because users type in lower case.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.index.backend import IndexBackend, doc_units
+from assistant.query.types import FEATURES, Candidates, Query
+from assistant.reader.inputs import Candidate
+
+RANK_FEATURES = (
+    *FEATURES,
+    "first_stage", "first_gap", "first_rank",  # the linear score, its distance to the question's best, its rank
+    "reader", "reader_gap", "reader_rank", "reader_neighbour",  # cross-encoder logit and its relatives
+    "missing_doc", "max_missing_doc", "missing_context",  # IDF share of question words absent from doc / context
+    "number_missing_context", "number_missing_doc",  # a figure or year of the question absent
+    "bm25_strength", "question_words", "typed_question",
+)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+ReaderScorer = Callable[[str, Sequence[Candidate]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class ReadCandidates:
+    """The first stage's top candidates (rows of Candidates, best first) and their RANK_FEATURES rows."""
+
+    rows: np.ndarray
+    features: np.ndarray
+
+
+def _same_doc(store: IndexBackend, a: int, b: int) -> bool:
+    return 0 <= b < store.n_sentences and int(store.sent_doc[a]) == int(store.sent_doc[b])
+
+
+def reader_candidate(store: IndexBackend, sid: int) -> Candidate:
+    """A sentence as the reader was trained to see it: with its document's title and its neighbours."""
+    prev = store.sentence_text(sid - 1) if _same_doc(store, sid, sid - 1) else ""
+    nxt = store.sentence_text(sid + 1) if _same_doc(store, sid, sid + 1) else ""
+    return Candidate(store.sentence_text(sid), store.docs[int(store.sent_doc[sid])].title, prev, nxt)
+
+
+def _numbers(text: str) -> set[str]:
+    return {n.replace(",", "") for n in _NUMBER.findall(text)}
+
+
+class ConstraintCheck:
+    """Which of a question's words and figures each candidate's document and context hold."""
+
+    def __init__(self, store: IndexBackend, query: Query) -> None:
+        self.store = store
+        self.tokens = list(dict.fromkeys(t for t in query.tokens if t))
+        n = max(store.sent_bm25.size, 1)
+        top_idf = float(np.log(1 + (n + 0.5) / 0.5))  # a word no sentence holds is as rare as can be
+        idf = store.sent_bm25.idf(self.tokens)
+        self.weights = np.array([idf.get(t, top_idf) for t in self.tokens], dtype=np.float64)
+        self.total = float(self.weights.sum()) or 1.0
+        self.top = float(self.weights.max()) if len(self.weights) else 1.0
+        self.numbers = _numbers(query.text)
+        self._doc_cache: dict[int, tuple[np.ndarray, set[str] | None]] = {}
+
+    def _doc(self, doc_id: int) -> tuple[np.ndarray, set[str] | None]:
+        """Which question tokens the document holds anywhere (postings), and its figures when the question has any."""
+        if doc_id not in self._doc_cache:
+            ids = doc_units(self.store.sent_doc, {doc_id})
+            held = self.store.sent_bm25.holds(self.tokens, ids).any(0) if self.tokens else np.zeros(0, bool)
+            figures = None
+            if self.numbers:
+                figures = set().union(*(_numbers(p) for p in self.store.docs[doc_id].pages), set())
+                figures |= _numbers(f"{self.store.docs[doc_id].title} {self.store.docs[doc_id].context}")
+            self._doc_cache[doc_id] = (held, figures)
+        return self._doc_cache[doc_id]
+
+    def row(self, sid: int) -> list[float]:
+        s = self.store
+        doc_id = int(s.sent_doc[sid])
+        held_doc, figures = self._doc(doc_id)
+        context = [j for j in (sid - 1, sid, sid + 1) if j == sid or _same_doc(s, sid, j)]
+        held_ctx = s.sent_bm25.holds(self.tokens, np.array(context)).any(0) if self.tokens else held_doc
+        miss_doc = ~held_doc
+        ctx_text = " ".join(s.sentence_text(j) for j in context)
+        return [
+            float(self.weights @ miss_doc) / self.total,
+            float(self.weights[miss_doc].max()) / self.top if miss_doc.any() else 0.0,
+            float(self.weights @ ~held_ctx) / self.total,
+            float(bool(self.numbers - _numbers(ctx_text))),
+            float(bool(figures is not None and self.numbers - figures)),
+        ]
+
+
+def read_candidates(store: IndexBackend, query: Query, cands: Candidates, first: np.ndarray, k: int,
+                    reader: ReaderScorer) -> ReadCandidates:
+    """RANK_FEATURES for the first stage's ``k`` best candidates, read by ``reader``."""
+    rows = np.argsort(-first, kind="stable")[:k]
+    sids = [int(cands.ids[r]) for r in rows]
+    logits = np.asarray(reader(query.text, [reader_candidate(store, sid) for sid in sids]), dtype=np.float64)
+    by_sid = dict(zip(sids, logits, strict=True))
+    check = ConstraintCheck(store, query)
+    best_first, best_reader = float(first[rows[0]]), float(logits.max())
+    reader_rank = np.argsort(np.argsort(-logits, kind="stable"), kind="stable")
+    out = np.zeros((len(rows), len(RANK_FEATURES)), dtype=np.float64)
+    n_words = len(set(query.tokens))
+    for i, (r, sid) in enumerate(zip(rows, sids, strict=True)):
+        neighbour = max((by_sid[j] for j in (sid - 1, sid + 1) if j in by_sid and _same_doc(store, sid, j)),
+                        default=best_reader - 10.0) - best_reader
+        out[i] = [*cands.features[r], first[r], first[r] - best_first, i / max(k - 1, 1),
+                  logits[i], logits[i] - best_reader, reader_rank[i] / max(k - 1, 1), neighbour,
+                  *check.row(sid), cands.bm25_strength, min(n_words, 20) / 20, float(query.kind is not None)]
+    return ReadCandidates(rows, out)
+

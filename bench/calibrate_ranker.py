@@ -1,0 +1,148 @@
+"""Calibrate the learned ranker to the product's domain on the TUNING halves of the gold sets: two numbers, never
+a model. Writes the "calibration" section of assistant/query/ranker.json.
+
+    .venv/bin/python bench/calibrate_ranker.py [--index DIR] [--sets bundled_gold natural_gold]
+
+Why: the ranker is fitted on SQuAD (Wikipedia paragraphs); inspection reports and local news differ (cover-page
+lines such as "Lead inspector: ...", grade tables), and the first stage's weights were chosen on this domain. So:
+1. ``first_stage_weight``: how much the first stage's order is added to the ranker's logit (grid; the value with
+   the best answer@1 + 0.3 x answer@3 over the answerable tuning questions, the smallest on ties);
+2. ``threshold_shift``: where the default strictness level sits, the threshold that refuses the most unanswerable
+   tuning questions while wrongly refusing at most --max-wrongly-refused of the answerable ones.
+The other levels keep their distance from the default (measured on SQuAD by training/fit_ranker.py); their shares
+on the tuning halves are recorded for the app's help text. The product's stages run once per question
+(prepare, candidates, first stage, read); only the ranker's final sum changes per trial. Test halves are refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from public_data import bundled_index, existing_index  # noqa: E402
+
+from assistant.api import Assistant  # noqa: E402
+from assistant.evaluation import GoldItem, QuestionResult, judge, load_gold, summarise  # noqa: E402
+from assistant.query.params import RANKER_FILE  # noqa: E402
+from assistant.query.pipeline import Pipeline  # noqa: E402
+from assistant.query.ranker import Ranker, parse_ranker  # noqa: E402
+from assistant.query.reading import ReadCandidates  # noqa: E402
+from assistant.query.types import Answer, Candidates, Query  # noqa: E402
+
+WEIGHTS = (0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0)
+
+
+@dataclass(frozen=True)
+class Read:
+    item: GoldItem
+    query: Query
+    cands: Candidates
+    first: np.ndarray
+    read: ReadCandidates
+
+
+def read_all(pipe: Pipeline, settings, items: list[GoldItem]) -> list[Read]:
+    out = []
+    for item in items:
+        query = pipe.prepare(item.question)
+        cands = pipe.candidates(query, settings)
+        first = pipe.first_stage(cands, settings)
+        out.append(Read(item, query, cands, first, pipe.read(query, cands, first)))
+    return out
+
+
+def judged(pipe: Pipeline, settings, reads: list[Read], ranker: Ranker,
+           threshold: float | None = None) -> list[QuestionResult]:
+    """Each question answered with ``ranker`` (always answered when ``threshold`` is None: ranking only)."""
+    out = []
+    for r in reads:
+        learned = ranker.logits(r.read.features)
+        scores = r.first - r.first.max() + learned.min() - 1.0
+        scores[r.read.rows] = learned
+        quotes = pipe.quote(r.query, r.cands, scores, settings, 3, r.first)
+        evidence = float(learned.max())
+        answered = threshold is None or evidence >= threshold
+        out.append(judge(r.item, Answer(r.query.text, answered, tuple(quotes), evidence), 0.0))
+    return out
+
+
+def shares(results: list[QuestionResult], t: float) -> tuple[float, float]:
+    """Unanswerable refused and answerable wrongly refused at threshold ``t``."""
+    unans = [r.evidence < t for r in results if not r.answerable]
+    ans = [r.evidence < t for r in results if r.answerable]
+    return float(np.mean(unans)) if unans else 0.0, float(np.mean(ans)) if ans else 0.0
+
+
+def choose_threshold(results: list[QuestionResult], max_wrong: float) -> float:
+    best_t, best_refused = None, -1.0
+    for t in sorted({r.evidence for r in results}):
+        refused, wrong = shares(results, t)
+        if wrong <= max_wrong and refused > best_refused:
+            best_t, best_refused = t, refused
+    if best_t is None:
+        raise SystemExit("no threshold keeps the wrongly refused share within bounds")
+    return float(best_t)
+
+
+def parse_args() -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--index", type=Path, default=None, help="an index of documents/ (default: bench's cached one)")
+    ap.add_argument("--sets", nargs="+", default=["bundled_gold", "natural_gold"])
+    ap.add_argument("--ranker", type=Path, default=RANKER_FILE)
+    ap.add_argument("--max-wrongly-refused", type=float, default=0.08,
+                    help="a little under the 0.10 goal, to leave a margin for unseen questions")
+    return ap.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    files = [ROOT / "eval" / f"{name}_tune.jsonl" for name in args.sets]
+    items = [it for f in files for it in load_gold(f)]
+    raw = json.loads(args.ranker.read_text(encoding="utf-8"))
+    raw.pop("calibration", None)
+    base = parse_ranker(raw)
+    assistant = Assistant(existing_index(args.index) if args.index else bundled_index()[0])
+    snap = assistant.snapshot()
+    pipe = Pipeline(snap.store, snap.embedder, ranker=base)
+    settings = assistant.settings
+    reads = read_all(pipe, settings, items)
+    table = {}
+    for w in WEIGHTS:
+        m = summarise(judged(pipe, settings, reads, replace(base, first_stage_weight=w)), 3)
+        table[w] = {"answer@1": m["answer@1"], "answer@3": m["answer@3"], "refusal_auroc": m["refusal_auroc"]}
+        print(f"first_stage_weight {w}: {table[w]}", flush=True)
+    weight = max(WEIGHTS, key=lambda w: (table[w]["answer@1"] + 0.3 * table[w]["answer@3"], -w))
+    chosen = replace(base, first_stage_weight=weight)
+    results = judged(pipe, settings, reads, chosen)
+    shift = choose_threshold(results, args.max_wrongly_refused)
+    levels = []
+    for lv in raw["strictness"]["levels"]:
+        refused, wrong = shares(results, shift + float(lv["threshold"]))
+        levels.append({"name": lv["name"], "answerable_answered": round(1 - wrong, 2),
+                       "unanswerable_refused": round(refused, 2)})
+    n_ans = sum(it.answerable for it in items)
+    raw["calibration"] = {
+        "script": "bench/calibrate_ranker.py", "sets": [str(f.relative_to(ROOT)) for f in files],
+        "first_stage_weight": weight, "threshold_shift": round(shift, 4), "search": {str(k): v for k, v in
+                                                                                      table.items()},
+        "measured_on": f"the {len(items)} questions of the gold sets' tuning halves ({n_ans} answerable, "
+                       f"{len(items) - n_ans} not), on which these two numbers were chosen, so the shares are "
+                       "optimistic",
+        "levels": levels,
+    }
+    parse_ranker(raw)
+    args.ranker.write_text(json.dumps(raw, indent=1) + "\n", encoding="utf-8")
+    print(f"first_stage_weight {weight}, threshold_shift {shift:+.3f}; levels {levels}; wrote {args.ranker}")
+
+
+if __name__ == "__main__":
+    main()
