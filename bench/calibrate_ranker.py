@@ -135,8 +135,8 @@ def main() -> None:
         "first_stage_weight": weight, "threshold_shift": round(shift, 4), "search": {str(k): v for k, v in
                                                                                       table.items()},
         "measured_on": f"the {len(items)} questions of the gold sets' tuning halves ({n_ans} answerable, "
-                       f"{len(items) - n_ans} not), on which these two numbers were chosen, so the shares are "
-                       "optimistic",
+                       f"{len(items) - n_ans} not), which also set the default threshold, so the shares are a "
+                       "little optimistic",
         "levels": levels,
     }
     parse_ranker(raw)

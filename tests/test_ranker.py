@@ -118,3 +118,16 @@ def test_tiny_ranker_fit_writes_a_loadable_ranker(tmp_path: Path) -> None:
     assert shares == sorted(shares, reverse=True)  # stricter levels answer less
     assert raw["fit"]["tiny"] is True and raw["fit"]["training_rows"] > 0
     assert RANKER_FILE.read_bytes() == shipped  # the shipped ranker is left alone
+
+
+@pytest.mark.skipif(not (squad_data() / "squad" / "dev-v1.1.json").is_file(),
+                    reason="SQuAD dev sets not found (../shared/bench or $ASSISTANT_BENCH_DATA)")
+def test_cross_fitting_folds_split_the_training_articles() -> None:
+    """The two readers the ranker is cross-fitted with never share a training article."""
+    from training.data import load_squad
+
+    folds = [load_squad(fold=f"{i}/2") for i in range(2)]
+    titles = [set(d.train_titles) for d in folds]
+    assert titles[0] and titles[1] and not titles[0] & titles[1]
+    questions = [{q.qid for q in d.train} for d in folds]
+    assert not questions[0] & questions[1]

@@ -86,13 +86,17 @@ def train_titles(root: Path) -> tuple[str, ...]:
     return tuple(sorted(t for t, p in parity.items() if p == {0}))
 
 
-def load_squad(root: Path | None = None, max_articles: int | None = None) -> SquadData:
+def load_squad(root: Path | None = None, max_articles: int | None = None, fold: str | None = None) -> SquadData:
     """Everything the training script and the evaluation need, built once (~10 s on an idle machine).
     ``max_articles`` keeps the first N training articles and the first N report articles of each file (the
-    tiny configuration of the test suite)."""
+    tiny configuration of the test suite). ``fold`` ("i/n") keeps every n-th training article from the i-th:
+    the reader trained on one fold scores the other fold's questions unseen, for fitting the ranker."""
     root = data_root(root)
     paras = squad_paragraphs(root)
     titles = train_titles(root)[:max_articles]
+    if fold:  # "i/n": every n-th training article from the i-th (cross-fitting: training/fit_ranker.py)
+        i, n = (int(v) for v in fold.split("/"))
+        titles = titles[i::n]
     questions = {v: squad_questions(root, v, paras) for v in ("1.1", "2.0")}
     report = {v: sorted({q.article for q in qs if q.article % 2 == 1})[:max_articles] for v, qs in questions.items()}
     keep_titles = set(titles) | {paras[q.pid].title for v, qs in questions.items() for q in qs

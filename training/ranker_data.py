@@ -62,6 +62,15 @@ class Rows:
         asks = json.dumps([asdict(a) for a in self.asks])
         np.savez_compressed(path, x=x, y=y, g=g, asks=np.array(asks), recall=np.array(self.in_candidates))
 
+    def extend(self, other: Rows) -> None:
+        """Append another collection's rows (its question numbers shifted after this one's)."""
+        offset = len(self.asks)
+        self.x += other.x
+        self.y += other.y
+        self.group += [g + offset for g in other.group]
+        self.asks += other.asks
+        self.in_candidates += other.in_candidates
+
     @classmethod
     def load(cls, path: Path) -> Rows:
         z = np.load(path)
@@ -115,11 +124,17 @@ def _holds(store: IndexBackend, sid: int, gold: int, answers: list[str]) -> bool
     return int(store.sent_doc[sid]) == gold and any(a in fold_text(store.sentence_text(sid)) for a in answers)
 
 
-def collect(index_dir: Path, data: SquadData, asks: list[Ask], read_k: int, log_every: int = 2000) -> Rows:
-    """Run the product's stages on every ask and keep the read candidates' features and labels."""
+def collect(index_dir: Path, data: SquadData, asks: list[Ask], read_k: int, reader_dir: Path | None = None,
+            log_every: int = 2000) -> Rows:
+    """Run the product's stages on every ask and keep the read candidates' features and labels; ``reader_dir``
+    swaps in another reader model (a cross-fitting fold's), the shipped one by default."""
     assistant = Assistant(index_dir)
     snap = assistant.snapshot()
     pipe: Pipeline = snap.pipeline
+    if reader_dir is not None:
+        from assistant.reader.runtime import Reader
+
+        pipe = Pipeline(snap.store, snap.embedder, reader=Reader(reader_dir).score)
     settings = replace(assistant.settings, reader=True)
     by_doc = {d.doc: i for i, d in enumerate(snap.store.docs)}
     rows = Rows()

@@ -52,6 +52,7 @@ class TrainConfig:
     max_seconds: float = 4200.0  # a safety stop on a busy machine; the schedule assumes `steps`
     checkpoint_every: int = 200
     max_articles: int | None = None
+    fold: str | None = None  # "i/n": train on every n-th training article from the i-th (cross-fitting)
     eval_questions: int | None = None  # None: every report-half question
     input_format: int = FORMAT_VERSION
 
@@ -188,7 +189,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--data", type=Path, default=None, help="SQuAD/SciFact root (default ../shared/bench)")
     for name, kind in (("steps", int), ("layers", int), ("max-length", int), ("group-size", int),
                        ("groups-per-step", int), ("max-seconds", float), ("seed", int), ("threads", int),
-                       ("eval-questions", int), ("input-format", int), ("lr", float)):
+                       ("eval-questions", int), ("input-format", int), ("lr", float), ("fold", str)):
         ap.add_argument(f"--{name}", type=kind, default=None)
     return ap.parse_args()
 
@@ -205,7 +206,7 @@ def main() -> None:
     args = parse_args()
     cfg = config_from(args)
     t0 = time.perf_counter()
-    data = load_squad(args.data, cfg.max_articles)
+    data = load_squad(args.data, cfg.max_articles, cfg.fold)
     print(f"data: {len(data.train)} training questions from {len(data.train_titles)} articles; report halves "
           f"v1.1 {len(data.report_v11)}, v2.0 {len(data.report_v20)} ({time.perf_counter() - t0:.0f} s)", flush=True)
     trainer = train(cfg, data, args.work, args.resume)

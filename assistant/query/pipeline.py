@@ -24,7 +24,7 @@ from assistant.query.question import BadQuestion, QueryEncoder, prepare_question
 from assistant.query.quoting import Extractor
 from assistant.query.ranker import Ranker, load_ranker
 from assistant.query.ranking import score_candidates, with_answer_type
-from assistant.query.reading import ReadCandidates, ReaderScorer, read_candidates
+from assistant.query.reading import DocFigures, ReadCandidates, ReaderScorer, read_candidates
 from assistant.query.retrieval import Searcher
 from assistant.query.types import Answer, Candidates, Query, Quote
 
@@ -75,6 +75,7 @@ class Pipeline:
         self.params = params or load_params()
         self._reader = reader  # loaded on first use: the app shows its page before the model is read
         self._ranker = ranker
+        self.figures = DocFigures(store)  # each document's figures, read once, for the constraint checks
         self.searcher = Searcher(store, self.params.fusion_bm25_weight)
         self.names = DocNames(store)
 
@@ -104,7 +105,7 @@ class Pipeline:
 
     def read(self, query: Query, cands: Candidates, first: np.ndarray, k: int | None = None) -> ReadCandidates:
         """The first stage's ``k`` best (the ranker's read_k by default) read and described for the ranker."""
-        return read_candidates(self.store, query, cands, first, k or self.ranker.read_k, self.reader)
+        return read_candidates(self.store, query, cands, first, k or self.ranker.read_k, self.reader, self.figures)
 
     def rank(self, query: Query, cands: Candidates, settings: AnswerSettings,
              ) -> tuple[np.ndarray, np.ndarray, ReadCandidates | None]:

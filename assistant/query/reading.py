@@ -58,11 +58,28 @@ def _numbers(text: str) -> set[str]:
     return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
 
+class DocFigures:
+    """The figures (numbers, years) of each document, read once per loaded index: a question with a figure meets
+    a few documents, and scanning a 60-page report's text for every such question would cost milliseconds."""
+
+    def __init__(self, store: IndexBackend) -> None:
+        self.store = store
+        self._cache: dict[int, frozenset[str]] = {}
+
+    def __getitem__(self, doc_id: int) -> frozenset[str]:
+        if doc_id not in self._cache:
+            d = self.store.docs[doc_id]
+            self._cache[doc_id] = frozenset(set().union(*(_numbers(p) for p in d.pages), _numbers(
+                f"{d.title} {d.context}")))
+        return self._cache[doc_id]
+
+
 class ConstraintCheck:
     """Which of a question's words and figures each candidate's document and context hold."""
 
-    def __init__(self, store: IndexBackend, query: Query) -> None:
+    def __init__(self, store: IndexBackend, query: Query, figures: DocFigures | None = None) -> None:
         self.store = store
+        self.figures = figures or DocFigures(store)
         self.tokens = list(dict.fromkeys(t for t in query.tokens if t))
         n = max(store.sent_bm25.size, 1)
         top_idf = float(np.log(1 + (n + 0.5) / 0.5))  # a word no sentence holds is as rare as can be
@@ -71,18 +88,14 @@ class ConstraintCheck:
         self.total = float(self.weights.sum()) or 1.0
         self.top = float(self.weights.max()) if len(self.weights) else 1.0
         self.numbers = _numbers(query.text)
-        self._doc_cache: dict[int, tuple[np.ndarray, set[str] | None]] = {}
+        self._doc_cache: dict[int, tuple[np.ndarray, frozenset[str] | None]] = {}
 
-    def _doc(self, doc_id: int) -> tuple[np.ndarray, set[str] | None]:
+    def _doc(self, doc_id: int) -> tuple[np.ndarray, frozenset[str] | None]:
         """Which question tokens the document holds anywhere (postings), and its figures when the question has any."""
         if doc_id not in self._doc_cache:
             ids = doc_units(self.store.sent_doc, {doc_id})
             held = self.store.sent_bm25.holds(self.tokens, ids).any(0) if self.tokens else np.zeros(0, bool)
-            figures = None
-            if self.numbers:
-                figures = set().union(*(_numbers(p) for p in self.store.docs[doc_id].pages), set())
-                figures |= _numbers(f"{self.store.docs[doc_id].title} {self.store.docs[doc_id].context}")
-            self._doc_cache[doc_id] = (held, figures)
+            self._doc_cache[doc_id] = (held, self.figures[doc_id] if self.numbers else None)
         return self._doc_cache[doc_id]
 
     def row(self, sid: int) -> list[float]:
@@ -103,13 +116,13 @@ class ConstraintCheck:
 
 
 def read_candidates(store: IndexBackend, query: Query, cands: Candidates, first: np.ndarray, k: int,
-                    reader: ReaderScorer) -> ReadCandidates:
+                    reader: ReaderScorer, figures: DocFigures | None = None) -> ReadCandidates:
     """RANK_FEATURES for the first stage's ``k`` best candidates, read by ``reader``."""
     rows = np.argsort(-first, kind="stable")[:k]
     sids = [int(cands.ids[r]) for r in rows]
     logits = np.asarray(reader(query.text, [reader_candidate(store, sid) for sid in sids]), dtype=np.float64)
     by_sid = dict(zip(sids, logits, strict=True))
-    check = ConstraintCheck(store, query)
+    check = ConstraintCheck(store, query, figures)
     best_first, best_reader = float(first[rows[0]]), float(logits.max())
     reader_rank = np.argsort(np.argsort(-logits, kind="stable"), kind="stable")
     out = np.zeros((len(rows), len(RANK_FEATURES)), dtype=np.float64)
