@@ -30,9 +30,14 @@ def card(ranker: dict) -> str:
         "- SQuAD v1.1 and v2.0 dev (`../shared/bench/squad`, CC BY-SA 4.0), one file per paragraph, indexed by the "
         "product; every question asked through the product's stages (open: all 2,067 paragraphs; closed: the gold "
         "paragraph only).",
-        "- Fitted on the articles even-numbered in every dev file (the reader's training articles, so the reader's "
-        "logit is a little more confident there than on unseen text); reported on the odd-numbered articles of "
-        "each file, never fitted on.",
+        "- Fitted on the articles even-numbered in every dev file (the reader's training articles); reported on the "
+        "odd-numbered articles of each file, never fitted on.",
+        ("- Cross-fitted: each training article's questions were read by a reader trained on the other half of the "
+         f"training articles ({', '.join(fit['fold_readers'])}), so the reader's logit is as reliable as on unseen "
+         "text; the shipped reader (trained on all of them) reads at question time."
+         if fit.get("fold_readers") else
+         "- Not cross-fitted: the training questions were read by the shipped reader, which saw them in training "
+         "(its logit is more confident there than on unseen text)."),
         "- Negatives: unanswerable v2.0 questions and adversarial twins (a year, figure or name of the question "
         "swapped for one of the same article the paragraph lacks, or for one from another article).",
         f"- {fit['questions']['train']} training asks ({fit['training_rows']} candidate rows, {fit['positives']} "
@@ -41,8 +46,10 @@ def card(ranker: dict) -> str:
         "## Fit",
         f"Full-batch L-BFGS (scipy), L2 {fit['l2']}, standardised inputs, training loss {fit['training_loss']}; "
         f"negatives drawn with seed {fit['seed']}; "
-        f"{fit['seconds']:.0f} s on 2 cores including reading every question (`python -m training.fit_ranker`, "
-        "`make reader`). Standardised weights, largest first:",
+        f"{fit['seconds']:.0f} s on 2 cores (reading every question takes ~12 min; less when the rows come from "
+        "`--rows-cache`) (`python -m training.fit_ranker`, `make reader`). `bench/calibrate_ranker.py` then adds "
+        "two numbers calibrated on the gold sets' tuning halves (ranker.json, \"calibration\"). Standardised "
+        "weights, largest first:",
         "",
         "| feature | weight |", "|---|---|",
         *[f"| {f} | {w:+.3f} |" for f, w in weights],
