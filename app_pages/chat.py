@@ -12,6 +12,7 @@ import streamlit as st
 
 from app_pages.shared import FILTER_KEY, K_KEY, STRICTNESS_KEY, Library, current_store, get_library
 from assistant.api import BadQuestion
+from assistant.errors import IndexUnavailable
 from assistant.index.store import IndexStore
 from assistant.ingest.registry import mime_type
 from assistant.library import (
@@ -145,6 +146,9 @@ def main() -> None:
                                                settings=answer_settings(strictness))
             except BadQuestion as exc:
                 st.html(notice_html("error", f"Cannot ask that: {exc}."))
+                return
+            except IndexUnavailable as exc:  # e.g. a damaged reader model: one line naming the fix
+                st.html(notice_html("error", str(exc)))
                 return
             turn = Turn(question, answer, strictness, docs)
             turns.append(turn)

@@ -17,6 +17,7 @@ from assistant.cite.citations import Citer
 from assistant.cite.types import Citation
 from assistant.config import DEFAULT_INDEX_DIR, AnswerSettings, IndexSettings
 from assistant.embedding.embedder import Embedder, index_cache_dir
+from assistant.errors import ReaderUnavailable
 from assistant.index.build import BuildReport, Problem, build_index
 from assistant.index.storage import LocalFolder
 from assistant.index.store import IndexStore
@@ -70,6 +71,10 @@ class Assistant:
         snap = self.snapshot()
         snap.embedder.encode_query("warm up")
         snap.citer.prepare()
+        try:  # the reader and ranker too; if either is damaged, asking says so (citation lookup does not need them)
+            _ = snap.pipeline.reader, snap.pipeline.ranker
+        except ReaderUnavailable:
+            pass
 
     def build(self, docs_dir: Path | str, settings: IndexSettings | None = None,
               on_progress: Callable[[int, int], None] | None = None,

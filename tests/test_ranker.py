@@ -131,3 +131,36 @@ def test_cross_fitting_folds_split_the_training_articles() -> None:
     assert titles[0] and titles[1] and not titles[0] & titles[1]
     questions = [{q.qid for q in d.train} for d in folds]
     assert not questions[0] & questions[1]
+
+
+def _damaged_reader(tmp_path: Path) -> Path:
+    import shutil
+
+    from assistant.reader.runtime import MODEL_DIR
+
+    folder = tmp_path / "reader"
+    shutil.copytree(MODEL_DIR, folder)
+    model = folder / "reader-int8.onnx"
+    model.write_bytes(model.read_bytes()[: model.stat().st_size // 2])  # a truncated copy
+    return folder
+
+
+def test_ask_with_a_damaged_reader_is_a_one_line_error_naming_the_fix(bundled_index: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "ASSISTANT_READER_DIR": str(_damaged_reader(tmp_path))}
+    run = subprocess.run([sys.executable, "-m", "assistant.cli", "ask", "--index", str(bundled_index),
+                          "Who leads Bradford Council?"], capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 2 and not run.stdout
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "damaged" in lines[0] and "make reader" in lines[0], run.stderr
+
+
+def test_the_app_says_the_reader_is_damaged_instead_of_failing(launch, bundled_index: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import DOCUMENTS
+
+    monkeypatch.setenv("ASSISTANT_READER_DIR", str(_damaged_reader(tmp_path)))
+    at = launch(DOCUMENTS, bundled_index)
+    at.chat_input[0].set_value("Who leads Bradford Council?").run()
+    assert not at.exception, at.exception
+    errors = [h.value for h in at.get("html") if 'ba-notice ba-error' in h.value]
+    assert any("make reader" in e for e in errors), errors

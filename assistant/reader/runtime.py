@@ -10,6 +10,7 @@ must be one this code builds (assistant/reader/inputs.py), else ReaderError name
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
+READER_ENV = "ASSISTANT_READER_DIR"  # another reader model folder (e.g. one retrained by `make reader` elsewhere)
 MODEL_FILE = "reader-int8.onnx"
 META_FILE = "reader.json"
 TOKENIZER_FILE = "tokenizer.json"
@@ -109,8 +111,8 @@ class Reader:
 
 
 def load_reader(model_dir: Path | None = None, threads: int = 1) -> Reader:
-    """The process's cached Reader for ``model_dir`` (the shipped model by default)."""
-    key = (str(Path(model_dir or MODEL_DIR).resolve()), threads)
+    """The process's cached Reader for ``model_dir`` (``$ASSISTANT_READER_DIR``, else the shipped model)."""
+    key = (str(Path(model_dir or os.environ.get(READER_ENV) or MODEL_DIR).resolve()), threads)
     with _LOCK:
         if key not in _readers:
             _readers[key] = Reader(Path(key[0]), threads)
