@@ -240,7 +240,7 @@ def cmd_cite(args: argparse.Namespace) -> int:
     from assistant.api import Assistant
     from assistant.cite.types import BadQuote
 
-    assistant = Assistant(args.index, AnswerSettings(reader=not args.no_reader))
+    assistant = Assistant(args.index)
     return _for_each_input(args.quote, "quote", assistant.cite, BadQuote, _print_citation, args.json)
 
 
