@@ -159,7 +159,9 @@ def test_the_app_says_the_reader_is_damaged_instead_of_failing(launch, bundled_i
     from conftest import DOCUMENTS
 
     monkeypatch.setenv("ASSISTANT_READER_DIR", str(_damaged_reader(tmp_path)))
-    at = launch(DOCUMENTS, bundled_index)
+    index = tmp_path / "index"  # another path: the app keeps one loaded library per folder, reader included
+    index.symlink_to(bundled_index, target_is_directory=True)
+    at = launch(DOCUMENTS, index)
     at.chat_input[0].set_value("Who leads Bradford Council?").run()
     assert not at.exception, at.exception
     errors = [h.value for h in at.get("html") if 'ba-notice ba-error' in h.value]
