@@ -136,7 +136,8 @@ def main() -> None:
             st.text(turn.question)
         with st.chat_message("assistant"):
             show_answer(library, store, turn, n)
-    question = st.chat_input("Ask a question about the documents, e.g. Who was the lead inspector for Wakefield in 2018?")
+    question = st.chat_input(
+        "Ask a question about the documents, e.g. Who was the lead inspector for Wakefield in 2018?")
     if question:
         with st.chat_message("user"):
             st.text(question)
