@@ -11,21 +11,8 @@ def _figures_table(figures: dict[str, dict[str, float]]) -> list[str]:
     return lines
 
 
-def card(ranker: dict) -> str:
-    """The model card's Markdown for a written ranker.json."""
-    model, fit, strict = ranker["model"], ranker["fit"], ranker["strictness"]
-    weights = sorted(model["weights"].items(), key=lambda kv: -abs(kv[1]))
-    lines = [
-        "# Learned ranker: model card",
-        "",
-        "A linear conditional logit (softmax over a question's read candidates and a \"none answers\" option, "
-        "`training/listwise.py`) over the product's own candidate features (`assistant/query/reading.py`, "
-        "RANK_FEATURES): the first stage's retrieval features and score, the cross-encoder reader's logit "
-        "(`assistant/reader`) on the first stage's best "
-        f"{model['read_k']} candidates, and explicit constraint checks (IDF share of the question's words absent "
-        "from the candidate's document and context; a figure or year of the question absent). Its logit both orders "
-        "the candidates and decides whether to answer (0 = the default strictness level).",
-        "",
+def _data_lines(fit: dict) -> list[str]:
+    return [
         "## Data and split",
         "- SQuAD v1.1 and v2.0 dev (`../shared/bench/squad`, CC BY-SA 4.0), one file per paragraph, indexed by the "
         "product; every question asked through the product's stages (open: all 2,067 paragraphs; closed: the gold "
@@ -43,6 +30,25 @@ def card(ranker: dict) -> str:
         f"- {fit['questions']['train']} training asks ({fit['training_rows']} candidate rows, {fit['positives']} "
         f"positive); {fit['questions']['report']} report asks.",
         "",
+    ]
+
+
+def card(ranker: dict) -> str:
+    """The model card's Markdown for a written ranker.json."""
+    model, fit, strict = ranker["model"], ranker["fit"], ranker["strictness"]
+    weights = sorted(model["weights"].items(), key=lambda kv: -abs(kv[1]))
+    lines = [
+        "# Learned ranker: model card",
+        "",
+        "A linear conditional logit (softmax over a question's read candidates and a \"none answers\" option, "
+        "`training/listwise.py`) over the product's own candidate features (`assistant/query/reading.py`, "
+        "RANK_FEATURES): the first stage's retrieval features and score, the cross-encoder reader's logit "
+        "(`assistant/reader`) on the first stage's best "
+        f"{model['read_k']} candidates, and explicit constraint checks (IDF share of the question's words absent "
+        "from the candidate's document and context; a figure or year of the question absent). Its logit both orders "
+        "the candidates and decides whether to answer (0 = the default strictness level).",
+        "",
+        *_data_lines(fit),
         "## Fit",
         f"Full-batch L-BFGS (scipy), L2 {fit['l2']}, standardised inputs, training loss {fit['training_loss']}; "
         f"negatives drawn with seed {fit['seed']}; "
