@@ -74,6 +74,11 @@ def sync_docs(docs_dir: Path, files: dict[str, str]) -> int:
     return written
 
 
+def squad_doc_name(title: str, pid: int, layout: str = "html") -> str:
+    """A SQuAD paragraph's document path relative to the docs folder (what Quote.doc reports)."""
+    return f"{slug(title)}/{pid:05d}.{layout}"
+
+
 def slug(title: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-") or "untitled"
 
@@ -90,7 +95,7 @@ class SquadParagraph:
 
     def doc_name(self, layout: str = "html") -> str:
         """The document path relative to the docs folder (what Quote.doc reports)."""
-        return f"{slug(self.title)}/{self.pid:05d}.{layout}"
+        return squad_doc_name(self.title, self.pid, layout)
 
     @property
     def doc(self) -> str:

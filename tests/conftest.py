@@ -97,6 +97,23 @@ def bundled_assistant(bundled_index: Path) -> Assistant:
     return Assistant(bundled_index)
 
 
+def squad_data() -> Path:
+    """Where the SQuAD and SciFact bench data are read from (../shared/bench or $ASSISTANT_BENCH_DATA)."""
+    from bench.public_data import data_root
+
+    return data_root()
+
+
+def copy_reader_model(dest: Path) -> Path:
+    """A copy of the shipped reader model folder at ``dest``, to damage in a test."""
+    import shutil
+
+    from assistant.reader.runtime import MODEL_DIR
+
+    shutil.copytree(MODEL_DIR, dest)
+    return dest
+
+
 # The Streamlit app, as `streamlit run` would start it (used by test_app.py and test_app_pages.py).
 APP = str(REPO_ROOT / "app.py")
 APP_TIMEOUT = 180  # the first run in a process loads the model and the index

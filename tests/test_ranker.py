@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import copy_reader_model, squad_data
 
 from assistant.api import Assistant
 from assistant.cli import main as cli_main
@@ -95,11 +96,6 @@ def test_cli_no_reader_flag_answers_without_the_reader(bundled_index: Path, caps
     assert out["question"].startswith("Who is the Director")
 
 
-def squad_data() -> Path:
-    from bench.public_data import data_root
-
-    return data_root()
-
 
 @pytest.mark.skipif(not (squad_data() / "squad" / "dev-v1.1.json").is_file(),
                     reason="SQuAD dev sets not found (../shared/bench or $ASSISTANT_BENCH_DATA)")
@@ -134,12 +130,7 @@ def test_cross_fitting_folds_split_the_training_articles() -> None:
 
 
 def _damaged_reader(tmp_path: Path) -> Path:
-    import shutil
-
-    from assistant.reader.runtime import MODEL_DIR
-
-    folder = tmp_path / "reader"
-    shutil.copytree(MODEL_DIR, folder)
+    folder = copy_reader_model(tmp_path / "reader")
     model = folder / "reader-int8.onnx"
     model.write_bytes(model.read_bytes()[: model.stat().st_size // 2])  # a truncated copy
     return folder

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, copy_reader_model, squad_data
 from test_no_network import NETWORK_BLOCK
 
 from assistant.reader import MODEL_DIR, Candidate, Reader, ReaderError, load_reader
@@ -70,9 +69,7 @@ def test_shipped_reader_ranks_the_answering_sentence_first(question: str, answer
 
 
 def copy_model(tmp_path: Path) -> Path:
-    dest = tmp_path / "model"
-    shutil.copytree(MODEL_DIR, dest)
-    return dest
+    return copy_reader_model(tmp_path / "model")
 
 
 def one_line_naming_the_fix(exc: pytest.ExceptionInfo[ReaderError]) -> None:
@@ -106,11 +103,6 @@ def test_damaged_metadata_is_refused_with_the_fix(tmp_path: Path) -> None:
         Reader(model)
     one_line_naming_the_fix(exc)
 
-
-def squad_data() -> Path:
-    from bench.public_data import data_root
-
-    return data_root()
 
 
 @pytest.mark.skipif(not (squad_data() / "squad" / "dev-v1.1.json").is_file(),

@@ -24,7 +24,7 @@ from assistant.api import Assistant
 from assistant.folding import fold_text
 from assistant.index.backend import IndexBackend
 from assistant.query.pipeline import Pipeline
-from bench.public_data import slug
+from bench.public_data import squad_doc_name
 from training.data import Question, SquadData, constraints
 from training.groups import GroupMaker
 
@@ -78,11 +78,6 @@ class Rows:
         cuts = np.flatnonzero(np.diff(g)) + 1
         asks = [Ask(**{**a, "answers": tuple(a["answers"])}) for a in json.loads(str(z["asks"]))]
         return cls(np.split(z["x"], cuts), np.split(z["y"], cuts), np.split(g, cuts), asks, list(z["recall"]))
-
-
-def doc_name(title: str, pid: int) -> str:
-    """The bench index's document path of a paragraph (bench/public_data.SquadParagraph.doc_name, html layout)."""
-    return f"{slug(title)}/{pid:05d}.html"
 
 
 def other_article_swap(q: Question, data: SquadData, rng: random.Random) -> str | None:
@@ -140,7 +135,7 @@ def collect(index_dir: Path, data: SquadData, asks: list[Ask], read_k: int, read
     rows = Rows()
     t0 = time.perf_counter()
     for n, ask in enumerate(asks):
-        gold = by_doc[doc_name(data.paragraphs[ask.pid].title, ask.pid)]
+        gold = by_doc[squad_doc_name(data.paragraphs[ask.pid].title, ask.pid)]
         query = pipe.prepare(ask.text)
         cands = pipe.candidates(query, settings, {gold} if ask.closed else None)
         if not len(cands.ids):

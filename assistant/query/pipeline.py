@@ -115,10 +115,7 @@ class Pipeline:
         if not settings.reader or len(first) == 0:
             return first, first, None
         read = self.read(query, cands, first)
-        learned = self.ranker.logits(read.features)
-        scores = (first - first.max() + learned.min() - 1.0).astype(np.float64)
-        scores[read.rows] = learned
-        return scores, first, read
+        return final_scores(first, read, self.ranker.logits(read.features)), first, read
 
     def decide(self, cands: Candidates, scores: np.ndarray, settings: AnswerSettings,
                read: ReadCandidates | None = None) -> Decision:
@@ -154,6 +151,13 @@ class Pipeline:
         quotes = self.quote(query, cands, scores, settings, k or settings.k, first)
         answer = Answer(query.text, decision.answered and bool(quotes), tuple(quotes), decision.evidence)
         return Trace(query, cands, scores, decision, answer, first, read)
+
+
+def final_scores(first: np.ndarray, read: ReadCandidates, logits: np.ndarray) -> np.ndarray:
+    """The read candidates score the ranker's ``logits``; every other one stays below them, in first-stage order."""
+    scores = (first - first.max() + logits.min() - 1.0).astype(np.float64)
+    scores[read.rows] = logits
+    return scores
 
 
 def _ms(t0: float, t1: float, t2: float, t3: float) -> dict[str, float]:
