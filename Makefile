@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: install run test index lint bench clean-index browser screenshots reader
+.PHONY: install run test index lint bench clean-index browser ocr screenshots reader
 
 install: $(STAMP)
 
@@ -21,26 +21,26 @@ $(STAMP): pyproject.toml
 index: install
 	$(BIN)/assistant index documents
 
-run: install
+run: install ocr
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
-test: install browser
+test: install browser ocr
 	$(BIN)/ruff check assistant tests bench training app.py app_pages
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
-# Debian's Chromium for the real-browser test (tests/test_browser.py drives /usr/bin/chromium with Playwright;
-# Playwright's own browser download is never used). If it cannot be installed, warn and go on: that one test then
-# skips and says why.
+# Debian packages the product or its tests use, installed when missing (as root, or with passwordless sudo); if
+# one cannot be installed, warn and go on (bin/need-debian says what then does not work):
+# - Chromium for the real-browser test (tests/test_browser.py drives /usr/bin/chromium with Playwright;
+#   Playwright's own browser download is never used); without it that test skips and says why;
+# - Tesseract, which reads scanned PDF pages (assistant/ingest/ocr.py); without it such pages are reported by name
+#   and skipped, and the OCR tests skip and say why.
 browser:
-	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo -n"; \
-	else echo "WARNING: /usr/bin/chromium is missing and neither root nor sudo is available; the browser test will be skipped"; exit 0; fi; \
-	if ! command -v apt-get >/dev/null 2>&1; then \
-		echo "WARNING: /usr/bin/chromium is missing and apt-get is not available; the browser test will be skipped"; exit 0; fi; \
-	echo "Installing Debian's chromium for the browser test"; \
-	( $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver ) \
-		|| echo "WARNING: could not install chromium; the browser test will be skipped"
+	@bash bin/need-debian /usr/bin/chromium "chromium chromium-driver" "the browser test will be skipped"
+
+ocr:
+	@bash bin/need-debian /usr/bin/tesseract "tesseract-ocr tesseract-ocr-eng" \
+		"scanned PDF pages will be reported and skipped, not read"
 
 # The screenshots committed in docs/app-screenshots/ (chat answer, abstention, Documents page), taken by the
 # browser test; without ASSISTANT_SCREENSHOT_DIR it writes them to the git-ignored screenshots/ instead.

@@ -1,0 +1,105 @@
+"""Reading a scanned PDF page (no text layer) with the Tesseract OCR engine.
+
+The page is rendered with pypdfium2 and read by the ``tesseract`` program (Debian ``tesseract-ocr``, installed by
+``make``); its TSV output gives every word with its box, so an OCR page yields the same two things a text page
+does: the text, and a glyph per character with its rectangle in PDF points (top-left origin), which the box
+alignment uses exactly as it uses the PDF's own glyphs. Without Tesseract the page cannot be read: callers
+report it by name instead of indexing an empty page.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+OCR_DPI = 300  # Tesseract's documented sweet spot for body text
+_TIMEOUT_S = 120.0
+TESSERACT_ENV = "ASSISTANT_TESSERACT"  # a path to the program; "none" turns OCR off (as if it were missing)
+INSTALL_HINT = "install Tesseract to read it (Debian: apt-get install tesseract-ocr)"
+
+
+@dataclass(frozen=True)
+class Glyph:
+    """One character of a page with its rectangle in PDF points, origin at the page's top-left corner."""
+
+    char: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+
+@dataclass(frozen=True)
+class OcrPage:
+    text: str  # lines of words joined by single spaces; blocks and paragraphs separated by an empty line
+    glyphs: tuple[Glyph, ...]  # the text's non-space characters, in order
+
+
+class OcrError(RuntimeError):
+    """Tesseract ran but failed on a page (one-line reason)."""
+
+
+def tesseract_program() -> str | None:
+    """The tesseract executable, or None when OCR is not available on this machine."""
+    chosen = os.environ.get(TESSERACT_ENV, "").strip()
+    if chosen.lower() == "none":
+        return None
+    if chosen:
+        return chosen if os.access(chosen, os.X_OK) else None
+    return shutil.which("tesseract")
+
+
+def ocr_png(png: bytes, scale: float, program: str) -> OcrPage:
+    """Read one rendered page image; ``scale`` is image pixels per PDF point (boxes come back in points)."""
+    env = dict(os.environ, OMP_THREAD_LIMIT="1")  # one thread: deterministic, and the build already uses every core
+    try:
+        done = subprocess.run([program, "stdin", "stdout", "--psm", "3", "-l", "eng", "tsv"], input=png,
+                              capture_output=True, timeout=_TIMEOUT_S, env=env, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise OcrError(f"tesseract could not run: {type(exc).__name__}") from exc
+    if done.returncode != 0:
+        first = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise OcrError(f"tesseract failed: {first[-1][:120] if first else done.returncode}")
+    return _page_from_tsv(done.stdout.decode("utf-8", "replace"), scale)
+
+
+def _words(tsv: str) -> Iterator[tuple[tuple[int, int, int], str, float, float, float, float]]:
+    """(block, paragraph, line) key, text and box in pixels of each recognised word, in reading order."""
+    for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
+        text = (row.get("text") or "").strip()
+        if row.get("level") != "5" or not text:
+            continue
+        left, top, width, height = (float(row[k]) for k in ("left", "top", "width", "height"))
+        yield (int(row["block_num"]), int(row["par_num"]), int(row["line_num"])), text, left, top, width, height
+
+
+def _page_from_tsv(tsv: str, scale: float) -> OcrPage:
+    lines: list[str] = []
+    glyphs: list[Glyph] = []
+    last: tuple[int, int, int] | None = None
+    for key, word, left, top, width, height in _words(tsv):
+        if last is None or key != last:
+            if last is not None and key[:2] != last[:2]:
+                lines.append("")  # a new block or paragraph: an empty line, as a text layer would show it
+            lines.append(word)
+        else:
+            lines[-1] += " " + word
+        last = key
+        step = width / len(word)  # Tesseract boxes words, not characters: share the width out evenly
+        glyphs.extend(Glyph(ch, (left + i * step) / scale, top / scale, (left + (i + 1) * step) / scale,
+                            (top + height) / scale) for i, ch in enumerate(word))
+    return OcrPage("\n".join(lines), tuple(glyphs))
+
+
+def ocr_pdf_page(page: object, program: str, dpi: int = OCR_DPI) -> OcrPage:
+    """OCR one ``pypdfium2.PdfPage``: render at ``dpi`` in grey and read it."""
+    scale = dpi / 72.0
+    image = page.render(scale=scale, grayscale=True).to_pil()  # type: ignore[attr-defined]
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return ocr_png(buffer.getvalue(), scale, program)
