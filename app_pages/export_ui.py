@@ -8,7 +8,10 @@ button copies exactly the string.
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from assistant.cite.types import Citation
 from assistant.evaluation import EvalReport
@@ -52,8 +55,9 @@ def copy_citation(quote: Quote, key: str) -> None:
         st.caption("The button at the top right of the box copies it.")
 
 
-def _downloads(what: str, stem: str, markdown: str, csv_text: str, key: str) -> None:
-    """Two download buttons side by side: Markdown (to read or paste) and CSV (to open in a spreadsheet)."""
+def _downloads(what: str, stem: str, markdown: str, csv_text: str, key: str) -> DeltaGenerator:
+    """Download buttons side by side: Markdown (to read or paste) and CSV (to open in a spreadsheet); the row is
+    returned for a further button."""
     row = st.container(horizontal=True, gap="small")
     row.download_button(f"{what} as Markdown", markdown, file_name=f"{stem}.md", mime="text/markdown",
                         key=f"{key}-md", on_click="ignore", icon=":material/download:",
@@ -61,6 +65,7 @@ def _downloads(what: str, stem: str, markdown: str, csv_text: str, key: str) -> 
     row.download_button(f"{what} as CSV", csv_text.encode(CSV_ENCODING), file_name=f"{stem}.csv", mime="text/csv",
                         key=f"{key}-csv", on_click="ignore", icon=":material/download:",
                         help="One row per quote with its full attribution, for a spreadsheet")
+    return row
 
 
 def answer_downloads(answer: Answer, key: str) -> None:
@@ -73,5 +78,9 @@ def citation_downloads(c: Citation) -> None:
 
 
 def report_downloads(report: EvalReport, gold_name: str, strictness: str) -> None:
-    _downloads("Report", file_stem("evaluation", gold_name.removesuffix(".jsonl")),
-               report_markdown(report, gold_name, strictness), report_csv(report), "export-report")
+    stem = file_stem("evaluation", gold_name.removesuffix(".jsonl"))
+    row = _downloads("Report", stem, report_markdown(report, gold_name, strictness), report_csv(report),
+                     "export-report")
+    row.download_button("Report as JSON", json.dumps(report.to_json(), indent=1), file_name=f"{stem}.json",
+                        mime="application/json", key="export-report-json", on_click="ignore",
+                        icon=":material/download:", help="Everything, as `assistant eval --json` prints it")

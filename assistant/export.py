@@ -173,7 +173,7 @@ def _cell_md(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:.4f}"
+        return str(round(value, 4))
     return md_escape(str(value))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from pathlib import Path
 
@@ -104,7 +105,8 @@ def test_an_evaluation_report_downloads_as_markdown_and_csv(
     at = open_page(bundled_app, EVALUATION)
     at.button[0].click().run()
     assert not at.exception, at.exception
-    assert {"Report as Markdown", "Report as CSV"} <= {b.label for b in at.download_button}
+    assert {"Report as Markdown", "Report as CSV", "Report as JSON"} <= {b.label for b in at.download_button}
+    assert json.loads(downloads["evaluation-bundled-gold-test.json"][0])["n"] == 53
     rows = csv_rows(downloads["evaluation-bundled-gold-test.csv"][0])
     assert len(rows) == 53
     answered = [r for r in rows if r["answered"] == "yes"]

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import write_corpus
 from markdown_it import MarkdownIt
+from test_cli import run_main
 from test_documents import make_pdf
 
 from assistant.api import Assistant
@@ -189,3 +190,19 @@ def test_file_stems_are_safe_names() -> None:
     assert file_stem("answer", "Who led the 2022 inspection of ../Bradford? <b>") == \
         "answer-who-led-the-2022-inspection-of-bradford-b"
     assert file_stem("citation", "…") == "citation"
+
+
+def test_cli_ask_prints_the_same_exports(corpus: tuple[Path, Assistant], capsys: pytest.CaptureFixture[str]) -> None:
+    docs, assistant = corpus
+    question = "When was the Gullrock lighthouse automated?"
+    index = str(assistant.index_dir)
+    code, out, err = run_main(capsys, "ask", question, "--index", index, "--format", "csv", "--k", "2")
+    assert code == 0, err
+    rows = read_csv(out)
+    assert rows[0]["doc"] == "lighthouse.pdf" and rows[0]["page"] == "2" and "1987" in rows[0]["text"]
+    assert [r["citation"] for r in rows] == [quote_citation(q) for q in assistant.ask(question, k=2).quotes]
+    code, out, err = run_main(capsys, "ask", question, "--index", index, "--format", "markdown")
+    assert code == 0, err
+    assert out.startswith(f"# {question}\n") and "- Page: 2" in out and "(lighthouse.pdf, p. 2)" in out
+    code, out, err = run_main(capsys, "ask", question, "--index", index, "--format", "markdown", "--json")
+    assert code == 2 and not out and "--format" in err
