@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_pages.export_ui import answer_downloads, copy_citation, question_to_ask
 from app_pages.shared import FILTER_KEY, K_KEY, STRICTNESS_KEY, Library, current_store, get_library
 from assistant.api import BadQuestion
 from assistant.errors import IndexUnavailable
@@ -76,6 +77,8 @@ def _page_text(store: IndexStore, quote: Quote) -> str | None:
 def _quote(library: Library, store: IndexStore, quote: Quote, key: str, closest: bool) -> None:
     st.html(quote_block_html(quote, closest=closest))
     left, right = st.columns([3.5, 1], vertical_alignment="top")
+    with right:
+        copy_citation(quote, key)
     with left.expander("Show in context"):
         text = _page_text(store, quote)
         if text is None or text[quote.start : quote.end] != quote.text:
@@ -115,6 +118,7 @@ def show_answer(library: Library, store: IndexStore, turn: Turn, n: int) -> None
                 _quote(library, store, quote, f"{n}-{i}", closest=True)
     scope = f"searched {len(turn.docs)} of {len(store.docs)} documents" if turn.docs else "searched all documents"
     st.caption(f"{answer.timings_ms.get('total', 0):.0f} ms · {scope} · strictness {turn.strictness}")
+    answer_downloads(answer, str(n))
 
 
 def main() -> None:
@@ -136,8 +140,8 @@ def main() -> None:
             st.text(turn.question)
         with st.chat_message("assistant"):
             show_answer(library, store, turn, n)
-    question = st.chat_input(
-        "Ask a question about the documents, e.g. Who was the lead inspector for Wakefield in 2018?")
+    question = question_to_ask(st.chat_input(  # kept in the URL (?q=): a link reproduces the answer
+        "Ask a question about the documents, e.g. Who was the lead inspector for Wakefield in 2018?"))
     if question:
         with st.chat_message("user"):
             st.text(question)

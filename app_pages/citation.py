@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages.export_ui import citation_downloads
 from app_pages.shared import current_store, get_library
 from assistant.cite.types import BadQuote, Citation
 from assistant.render import diff_html, match_block_html, notice_html
@@ -80,6 +81,7 @@ def main() -> None:
             st.caption(LEGEND)
         st.caption(f"{result.timings_ms.get('total', 0):.0f} ms · sources that quote another document are listed "
                    "after the primary source")
+        citation_downloads(result)
 
 
 main()

@@ -6,13 +6,13 @@ Scoring is assistant.evaluation's, the same as `assistant eval`.
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 
 import altair as alt
 import streamlit as st
 
+from app_pages.export_ui import report_downloads
 from app_pages.shared import ROOT, STRICTNESS_KEY, current_store, get_library
 from assistant.evaluation import EvalReport, GoldFormatError, GoldItem, evaluate, load_gold, precision_coverage
 from assistant.library import STRICTNESS_LEVELS, answer_settings
@@ -150,9 +150,7 @@ def main() -> None:
         _curve(report, STRICTNESS_LEVELS.get(used, 0.0))
         st.subheader("Per question, failures first")
         _table(report)
-        st.download_button("Download the full report (JSON)", json.dumps(report.to_json(), indent=1),
-                           file_name="evaluation-report.json", mime="application/json", on_click="ignore",
-                           icon=":material/download:")
+        report_downloads(report, name, used)  # Markdown, CSV and the full JSON
 
 
 main()

@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_ask.add_argument("--doc", action="append", help="only search this document (path or file name); repeatable")
     p_ask.add_argument("--no-reader", action="store_true",
                        help="rank with the first stage alone (no cross-encoder, no learned ranker): for comparison")
+    p_ask.add_argument("--format", choices=("text", "markdown", "csv"), default="text",
+                       help="text (default), or Markdown or CSV with every quote's full attribution (the app's export)")
     p_cite = sub.add_parser("cite", parents=[common], help="find where a quote comes from and whether it is exact")
     p_cite.add_argument("quote", help="the quote, or '-' to read one quote a line from stdin")
     p_eval = sub.add_parser("eval", parents=[common], help="measure answers against a gold Q&A set (JSONL)")
@@ -148,9 +150,22 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     if args.k is not None and not 1 <= args.k <= 50:
         return _fail("--k must be between 1 and 50")
+    if args.format != "text" and (args.json or args.question == "-"):
+        return _fail("--format markdown|csv takes one question, without --json ('ask -' prints JSON lines)")
     assistant = Assistant(args.index, AnswerSettings(reader=not args.no_reader))
     return _for_each_input(args.question, "question", lambda q: assistant.ask(q, k=args.k, docs=args.doc),
-                           BadQuestion, _print_answer, args.json)
+                           BadQuestion, _answer_printer(args.format), args.json)
+
+
+def _answer_printer(fmt: str) -> Callable[[Any], None]:
+    """How a single answer is printed: the text view, or an export (its lines made terminal-safe: a CSV keeps
+    page text verbatim, control characters included)."""
+    if fmt == "text":
+        return _print_answer
+    from assistant.export import answer_csv, answer_markdown
+
+    build = answer_markdown if fmt == "markdown" else answer_csv
+    return lambda answer: print("\n".join(term(line) for line in build(answer).splitlines()))
 
 
 def _for_each_input(value: str, key: str, run: Callable[[str], Any], bad: type[Exception],

@@ -181,6 +181,9 @@ class QuestionResult:
     latency_ms: float
     passed: bool
     expected_also_docs: tuple[str, ...] = ()
+    got_title: str | None = None  # the top quote's full attribution, for exported reports
+    got_start: int | None = None
+    got_end: int | None = None
 
     @property
     def answerable(self) -> bool:
@@ -235,6 +238,7 @@ def judge(item: GoldItem, answer, latency_ms: float) -> QuestionResult:
         got_page=top.page if top else None, highlight=top.highlight if top else None, rank=rank,
         doc_rank=_doc_rank([q.doc for q in quotes], item), evidence=answer.evidence, em=em, f1=f1,
         latency_ms=latency_ms, passed=passed, expected_also_docs=item.also_docs,
+        got_title=top.title if top else None, got_start=top.start if top else None, got_end=top.end if top else None,
     )
 
 

@@ -65,7 +65,7 @@ def test_a_question_shows_verbatim_quotes_with_source_context_and_download(bundl
     assert [e.label for e in at.expander] == ["Show in context"] * 3
     context = next(b for b in html_bodies(at) if b.startswith('<div class="ba-context">'))
     assert "<mark>Matt Reed</mark>" in context and "Inspection dates" in visible_text(context)
-    assert [b.label for b in at.download_button] == ["Download PDF"] * 3
+    assert [b.label for b in at.download_button] == ["Download PDF"] * 3 + ["Answer as Markdown", "Answer as CSV"]
     assert not at.info  # it answered: no abstention message
 
     at = ask(at, "How many social worker vacancies did Bradford have?")

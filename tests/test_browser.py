@@ -65,11 +65,12 @@ def screenshot_dir() -> Path:
 
 
 def settle(page) -> None:  # noqa: ANN001
-    """Wait until every quote on the page has its download button, i.e. the script run has been drawn."""
+    """Wait until every quote on the page has its download button (keyed dl-...; the answer's own export buttons
+    are not counted), i.e. the script run has been drawn."""
     page.wait_for_function(
         "() => document.querySelectorAll('blockquote.ba-quote').length > 0 && "
         "document.querySelectorAll('blockquote.ba-quote').length === "
-        "document.querySelectorAll('[data-testid=stDownloadButton]').length && "
+        "document.querySelectorAll('[class*=st-key-dl-] [data-testid=stDownloadButton]').length && "
         "!document.querySelector('[data-stale=true]')", timeout=ANSWER_TIMEOUT_MS)
     page.wait_for_timeout(500)
 
