@@ -42,7 +42,7 @@ _INSPECTION = re.compile(r"^\W*(inspection dates?|dates? of (the )?(inspection|v
 _NOT_OWN_DATE = re.compile(r"\b(previous|last|next|due|deadline|expir\w*|born|until|updated)\b", re.IGNORECASE)
 _HEAD_LINES = 40  # where a cover page's inspection line is looked for
 _DATELINE_LINES = 12  # where a dateline is looked for
-_DATELINE_WORDS = 4  # words a dateline may hold besides its date ("Published:", a weekday, "10:32 am", a byline)
+_DATELINE_WORDS = 4  # words a dateline may hold besides its date ("Published:", a weekday, "am", a short byline)
 _FIRST_YEAR, _LAST_YEAR = 1900, 2100
 
 
@@ -129,7 +129,7 @@ def _dateline(lines: list[str]) -> str | None:
         rest = line
         for _, start, end in reversed(found):
             rest = rest[:start] + " " + rest[end:]
-        if len(re.findall(r"[^\W_]+", rest)) <= _DATELINE_WORDS:
+        if len(re.findall(r"[^\W\d_]+", rest)) <= _DATELINE_WORDS:  # words, not a time's digits
             return found[0][0]
     return None
 
