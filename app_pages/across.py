@@ -7,7 +7,6 @@ so it has the same context view and buttons as an ordinary answer. Every documen
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 
 import streamlit as st
@@ -39,9 +38,8 @@ def show_across(result: PerDocumentAnswer, show: Callable[[Quote, str], None], n
         st.html(f'<div style="{DATE_STYLE}">{escape(date_label(r.date) or "Undated")}</div>')
         if r.quote is not None:
             show(r.quote, f"{n}-across-{i}")
-    reasons = Counter(r.reason or "no passage answers" for r in result.refused)
     total = len(result.answers) + len(result.refused)
     summary = f"{len(result.answers)} of {total} documents answer"
-    if reasons and result.answers:
-        summary += ". Not listed: " + "; ".join(f"{why} ({k})" for why, k in reasons.items())
+    if result.refused and result.answers:
+        summary += f". Not listed: {result.not_listed()}"
     st.html(caption_html(summary))

@@ -38,14 +38,14 @@ def _overview(library: Library, store: IndexStore) -> None:
              "Pages": d.pages, "Chunks": d.chunks,
              "Indexed": d.indexed_at.replace("T", " ")[:16]} for d in summary.documents]
     st.dataframe(rows, hide_index=True, width="stretch", column_config={
-        "File": st.column_config.TextColumn(width=270), "Title": st.column_config.TextColumn(width=370),
-        "Date": st.column_config.TextColumn(width=95, help="The document's own date: the last day of an "
+        "File": st.column_config.TextColumn(width=262), "Title": st.column_config.TextColumn(width=238),
+        "Date": st.column_config.TextColumn(width=90, help="The document's own date: the last day of an "
                                             "inspection, a dateline, the file's creation date or a date in its "
                                             "name, in that order of trust. Answers across documents are in this "
                                             "order."),
-        "Date from": st.column_config.TextColumn(width=120),
+        "Date from": st.column_config.TextColumn(width=105),
         "Pages": st.column_config.NumberColumn(width=55),
-        "Chunks": st.column_config.NumberColumn(width=60), "Indexed": st.column_config.TextColumn(width=130)})
+        "Chunks": st.column_config.NumberColumn(width=60), "Indexed": st.column_config.TextColumn(width=125)})
 
 
 def _reindex(library: Library, label: str) -> BuildReport | None:

@@ -164,11 +164,8 @@ def _print_per_document(result) -> None:
         print(f"{len(result.answers)} of {total} documents answer{scope}, oldest first:")
     for r in result.answers:
         _print_quote(f"\n{r.date or 'undated':10s}  {term(r.title)}", r.quote, dated=False)
-    reasons: dict[str, int] = {}
-    for r in result.refused:
-        reasons[r.reason or "no passage answers"] = reasons.get(r.reason or "no passage answers", 0) + 1
-    if reasons and result.answers:
-        print("\nNot listed: " + "; ".join(f"{term(why)} ({n})" for why, n in reasons.items()))
+    if result.refused and result.answers:
+        print(f"\nNot listed: {term(result.not_listed())}")
     print()
 
 

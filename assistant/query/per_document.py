@@ -18,6 +18,7 @@ scope check that skips the others is also what keeps a question about one counci
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -57,6 +58,12 @@ class PerDocumentAnswer:
     @property
     def answered(self) -> bool:
         return bool(self.answers)
+
+    def not_listed(self) -> str:
+        """Why the other documents are not listed, one reason each with its count: 'does not mention Bradford
+        (14); no passage answers (2)'."""
+        reasons = Counter(r.reason or "no passage answers" for r in self.refused)
+        return "; ".join(f"{why} ({n})" for why, n in reasons.items())
 
     @property
     def quotes(self) -> tuple[Quote, ...]:
