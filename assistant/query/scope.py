@@ -68,9 +68,11 @@ def question_scope(store: IndexBackend, query: Query, doc_tokens) -> Scope:
     tokens = list(dict.fromkeys(t for t in query.tokens if t))
     n_docs = len(store.docs)
     hits = store.sent_bm25.holds(tokens, np.arange(store.n_sentences))
-    in_meta = np.array([[t in doc_tokens[d] for t in tokens] for d in range(n_docs)], bool).reshape(n_docs, -1)
-    counts = np.stack([np.bincount(store.sent_doc[hits[:, j]], minlength=n_docs) for j in range(len(tokens))],
-                      axis=1) if tokens else np.zeros((n_docs, 0), np.int64)
+    in_meta = np.zeros((n_docs, len(tokens)), bool)
+    counts = np.zeros((n_docs, len(tokens)), np.int64)
+    for j, tok in enumerate(tokens):
+        in_meta[:, j] = [tok in doc_tokens[d] for d in range(n_docs)]
+        counts[:, j] = np.bincount(store.sent_doc[hits[:, j]], minlength=n_docs)
     sizes = np.bincount(store.sent_doc, minlength=n_docs)[:, None]
     mentioned = in_meta | (counts > 0)
     held = in_meta | ((counts > 0) & (counts >= _IN_PASSING * sizes))
