@@ -8,11 +8,14 @@ a document filter, both because here the program, not the user, chose the docume
 
 - the document's match with the question counts as it would in a normal ask (``chosen=False``), rather than as
   complete;
-- a document outside the question's scope (``query.scope``: it never mentions a name or a year of the question)
-  is refused before it is read, with that reason; a word no document uses refuses every document.
+- a document outside the question's scope (``query.scope``: it does not mention a name or a year of the question,
+  or only in passing) is refused before it is read, with that reason; a word no document uses refuses every
+  document.
 
-Cost: the reader reads ``read_k`` passages of each document in scope (~20 ms a document on 2 cores), so the
-scope check that skips the others is also what keeps a question about one council fast.
+Cost: the reader reads ``read_k`` passages of each document in scope (~20 ms of ~27 ms a document on 2 cores,
+``bench/bench_per_document.py``), so the scope check that skips the others also keeps a question about one council
+fast. Reading documents in two threads gave nothing measurable on the shared 2-core machine, so they are read in
+turn.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol
 
 import numpy as np
 
@@ -36,6 +37,12 @@ _NAME_SHARE = 0.8  # of mid-sentence uses capitalised
 _IN_PASSING = 0.01  # a word in fewer than 1 in 100 of a document's sentences (and not in its title) is a passing
 # mention: the Kirklees report that names Leeds City Council as its improvement partner is not about Leeds
 _COMMON_SHARE = 0.5  # a name more documents than this use is the library's common vocabulary ("Ofsted")
+
+
+class DocTokens(Protocol):
+    """Each document's title and context-line tokens by document id (``retrieval.Searcher.doc_tokens``)."""
+
+    def __getitem__(self, doc_id: int) -> frozenset[str]: ...
 
 
 @lru_cache(maxsize=50_000)
@@ -62,7 +69,7 @@ class Scope:
         return "; ".join(parts) or None
 
 
-def question_scope(store: IndexBackend, query: Query, doc_tokens) -> Scope:
+def question_scope(store: IndexBackend, query: Query, doc_tokens: DocTokens) -> Scope:
     """The scope words of ``query`` over ``store``; ``doc_tokens[doc_id]`` is a document's title/context tokens."""
     surface = _question_words(query.text)
     tokens = list(dict.fromkeys(t for t in query.tokens if t))
