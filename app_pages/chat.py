@@ -6,10 +6,12 @@ All document text is rendered through assistant.render (escaped, never Markdown)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import streamlit as st
 
+from app_pages.across import across_toggle, show_across
 from app_pages.export_ui import answer_downloads, copy_citation, question_to_ask
 from app_pages.shared import FILTER_KEY, K_KEY, STRICTNESS_KEY, Library, current_store, get_library
 from assistant.api import BadQuestion
@@ -24,6 +26,7 @@ from assistant.library import (
     doc_label,
     document_path,
 )
+from assistant.query.per_document import PerDocumentAnswer
 from assistant.query.types import Answer, Quote
 from assistant.render import caption_html, context_html, notice_html, quote_block_html
 
@@ -41,7 +44,7 @@ section[data-testid="stSidebar"] { min-width: 23rem; }
 @dataclass(frozen=True)
 class Turn:
     question: str
-    answer: Answer
+    answer: Answer | PerDocumentAnswer  # the latter: asked across documents
     strictness: str
     docs: tuple[str, ...]  # the document filter in force, empty for all
 
@@ -105,7 +108,9 @@ def _quote(library: Library, store: IndexStore, quote: Quote, key: str, closest:
 
 def show_answer(library: Library, store: IndexStore, turn: Turn, n: int) -> None:
     answer = turn.answer
-    if answer.answered:
+    if isinstance(answer, PerDocumentAnswer):
+        show_across(answer, lambda quote, key: _quote(library, store, quote, key, closest=False), n)
+    elif answer.answered:
         for i, quote in enumerate(answer.quotes):
             _quote(library, store, quote, f"{n}-{i}", closest=False)
     else:
@@ -132,6 +137,7 @@ def main() -> None:
         st.chat_input("Ask a question about the documents", disabled=True)
         return
     k, strictness, docs = sidebar(store)
+    across = across_toggle()
     if library.problems:
         st.warning(f"{len(library.problems)} file(s) could not be indexed; see the Documents page.")
     turns: list[Turn] = st.session_state.setdefault(HISTORY_KEY, [])
@@ -147,8 +153,8 @@ def main() -> None:
             st.text(question)
         with st.chat_message("assistant"):
             try:
-                answer = library.assistant.ask(question, k=k, docs=docs or None,
-                                               settings=answer_settings(strictness))
+                ask = library.assistant.ask_per_document if across else partial(library.assistant.ask, k=k)
+                answer = ask(question, docs=docs or None, settings=answer_settings(strictness))
             except BadQuestion as exc:
                 st.html(notice_html("error", f"Cannot ask that: {exc}."))
                 return

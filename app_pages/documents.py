@@ -34,12 +34,18 @@ def _overview(library: Library, store: IndexStore) -> None:
                          f"{summary.model}. Documents folder: {library.docs_dir}"))
     for problem in library.problems:
         st.html(notice_html("warning", f"Could not index {problem.doc}: {problem.reason}"))
-    rows = [{"File": d.doc, "Title": d.title, "Pages": d.pages, "Chunks": d.chunks,
+    rows = [{"File": d.doc, "Title": d.title, "Date": d.date or "—", "Date from": d.date_source or "no date found",
+             "Pages": d.pages, "Chunks": d.chunks,
              "Indexed": d.indexed_at.replace("T", " ")[:16]} for d in summary.documents]
     st.dataframe(rows, hide_index=True, width="stretch", column_config={
-        "File": st.column_config.TextColumn(width=270), "Title": st.column_config.TextColumn(width=370),
+        "File": st.column_config.TextColumn(width=262), "Title": st.column_config.TextColumn(width=238),
+        "Date": st.column_config.TextColumn(width=90, help="The document's own date: the last day of an "
+                                            "inspection, a dateline, the file's creation date or a date in its "
+                                            "name, in that order of trust. Answers across documents are in this "
+                                            "order."),
+        "Date from": st.column_config.TextColumn(width=105),
         "Pages": st.column_config.NumberColumn(width=55),
-        "Chunks": st.column_config.NumberColumn(width=60), "Indexed": st.column_config.TextColumn(width=130)})
+        "Chunks": st.column_config.NumberColumn(width=60), "Indexed": st.column_config.TextColumn(width=125)})
 
 
 def _reindex(library: Library, label: str) -> BuildReport | None:

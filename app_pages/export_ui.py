@@ -19,6 +19,7 @@ from assistant.export import (
     CSV_ENCODING,
     answer_csv,
     answer_markdown,
+    as_answer,
     citation_csv,
     citation_markdown,
     file_stem,
@@ -26,6 +27,7 @@ from assistant.export import (
     report_csv,
     report_markdown,
 )
+from assistant.query.per_document import PerDocumentAnswer
 from assistant.query.types import Answer, Quote
 
 URL_QUESTION = "q"  # ?q=... in the Ask page's URL
@@ -68,7 +70,9 @@ def _downloads(what: str, stem: str, markdown: str, csv_text: str, key: str) -> 
     return row
 
 
-def answer_downloads(answer: Answer, key: str) -> None:
+def answer_downloads(answer: Answer | PerDocumentAnswer, key: str) -> None:
+    """Downloads of an answer; one asked across documents gives each document's quote, oldest first."""
+    answer = as_answer(answer) if isinstance(answer, PerDocumentAnswer) else answer
     _downloads("Answer", file_stem("answer", answer.question), answer_markdown(answer), answer_csv(answer),
                f"export-answer-{key}")
 

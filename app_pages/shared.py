@@ -27,7 +27,9 @@ INDEX_ENV = "ASSISTANT_INDEX_DIR"
 
 # Session-state keys of the chat settings in the sidebar; kept when the user visits another page.
 K_KEY, STRICTNESS_KEY, FILTER_KEY = "setting_k", "setting_strictness", "setting_docs"
-SETTINGS_DEFAULTS: dict[str, object] = {K_KEY: 3, STRICTNESS_KEY: DEFAULT_STRICTNESS, FILTER_KEY: []}
+ACROSS_KEY = "setting_across"  # the Ask page's "Across documents" toggle (app_pages/across.py)
+SETTINGS_DEFAULTS: dict[str, object] = {K_KEY: 3, STRICTNESS_KEY: DEFAULT_STRICTNESS, FILTER_KEY: [],
+                                        ACROSS_KEY: False}
 
 
 def folders() -> tuple[Path, Path]:

@@ -21,6 +21,7 @@ from assistant.errors import ReaderUnavailable
 from assistant.index.build import BuildReport, Problem, build_index
 from assistant.index.storage import LocalFolder
 from assistant.index.store import IndexStore
+from assistant.query.per_document import PerDocumentAnswer, ask_per_document
 from assistant.query.pipeline import Pipeline, Trace
 from assistant.query.question import MAX_QUESTION_CHARS, BadQuestion, check_question
 from assistant.query.types import Answer
@@ -89,6 +90,11 @@ class Assistant:
             settings: AnswerSettings | None = None) -> Answer:
         """Answer with up to ``k`` verbatim quotes, or abstain (``answered=False``) with the closest passages."""
         return self.trace(question, k, docs, settings).answer
+
+    def ask_per_document(self, question: str, docs: Iterable[str] | None = None,
+                         settings: AnswerSettings | None = None) -> PerDocumentAnswer:
+        """The best quote of each document that answers (of ``docs``, all by default), oldest document first."""
+        return ask_per_document(self.snapshot().pipeline, question, settings or self.settings, docs)
 
     def trace(self, question: str, k: int | None = None, docs: Iterable[str] | None = None,
               settings: AnswerSettings | None = None) -> Trace:

@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_ask.add_argument("question", help="the question, or '-' to read questions from stdin")
     p_ask.add_argument("--k", type=int, default=None, help="number of quotes (default 3)")
     p_ask.add_argument("--doc", action="append", help="only search this document (path or file name); repeatable")
+    p_ask.add_argument("--per-doc", action="store_true",
+                       help="across documents: the best quote of each document that answers, oldest document first "
+                            "(documents are dated by their inspection dates, a dateline, file metadata or file name)")
     p_ask.add_argument("--no-reader", action="store_true",
                        help="rank with the first stage alone (no cross-encoder, no learned ranker): for comparison")
     p_ask.add_argument("--format", choices=("text", "markdown", "csv"), default="text",
@@ -133,15 +136,38 @@ def _print_answer(answer) -> None:
         if answer.quotes:
             print("Closest passages (not an answer):")
     for n, q in enumerate(answer.quotes, 1):
-        page = f", page {q.page}" if q.page is not None else ""
-        body = textwrap.fill(term(" ".join(q.text.split())), width=100, initial_indent="    ",
-                             subsequent_indent="    ")
-        print(f"[{n}] {term(q.title)}\n    ({term(q.doc)}{page}, characters {q.start}-{q.end}, score {q.score:.2f})")
-        print(body.replace("    ", "    “", 1) + "”")
-        if q.highlight:
-            print(f"    answer: {term(q.highlight)}")
-        for loc in q.also_in:
-            print(f"    also in: {term(loc.doc)}" + (f", page {loc.page}" if loc.page is not None else ""))
+        _print_quote(f"[{n}] {term(q.title)}", q)
+    print()
+
+
+def _print_quote(heading: str, q, dated: bool = True) -> None:
+    """A quote under its heading: source (file, page, offsets, the document's date, score), text, answer span."""
+    page = f", page {q.page}" if q.page is not None else ""
+    dated = f", dated {q.date}" if q.date and dated else ""
+    body = textwrap.fill(term(" ".join(q.text.split())), width=100, initial_indent="    ", subsequent_indent="    ")
+    print(f"{heading}\n    ({term(q.doc)}{page}, characters {q.start}-{q.end}{dated}, score {q.score:.2f})")
+    print(body.replace("    ", "    “", 1) + "”")
+    if q.highlight:
+        print(f"    answer: {term(q.highlight)}")
+    for loc in q.also_in:
+        print(f"    also in: {term(loc.doc)}" + (f", page {loc.page}" if loc.page is not None else ""))
+
+
+def _print_per_document(result) -> None:
+    """One quote per answering document, oldest first, each headed by its date; then why the others do not."""
+    print(f"Q: {term(result.question)}")
+    total = len(result.answers) + len(result.refused)
+    scope = f" (about {', '.join(term(w) for w in result.scope_words)})" if result.scope_words else ""
+    if result.unknown_words:
+        print(f"No document mentions {', '.join(term(w) for w in result.unknown_words)}: no document answers.")
+    elif not result.answers:
+        print(f"No document answers this question{scope}.")
+    else:
+        print(f"{len(result.answers)} of {total} documents answer{scope}, oldest first:")
+    for r in result.answers:
+        _print_quote(f"\n{r.date or 'undated':10s}  {term(r.title)}", r.quote, dated=False)
+    if result.refused and result.answers:
+        print(f"\nNot listed: {term(result.not_listed())}")
     print()
 
 
@@ -153,6 +179,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.format != "text" and (args.json or args.question == "-"):
         return _fail("--format markdown|csv takes one question, without --json ('ask -' prints JSON lines)")
     assistant = Assistant(args.index, AnswerSettings(reader=not args.no_reader))
+    if args.per_doc:
+        if args.k is not None:
+            return _fail("--k does not apply to --per-doc (one quote per document)")
+        return _for_each_input(args.question, "question", lambda q: assistant.ask_per_document(q, docs=args.doc),
+                               BadQuestion, _print_per_document, args.json)
     return _for_each_input(args.question, "question", lambda q: assistant.ask(q, k=args.k, docs=args.doc),
                            BadQuestion, _answer_printer(args.format), args.json)
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from assistant.cite.types import Citation, Match
 from assistant.evaluation import EvalReport, QuestionResult, failures_first
+from assistant.query.per_document import PerDocumentAnswer
 from assistant.query.types import Answer, Quote
 
 CSV_ENCODING = "utf-8-sig"  # with a byte-order mark, which spreadsheets need to read UTF-8 as UTF-8
@@ -33,7 +34,7 @@ _MD_LINE_START = re.compile(r"^(?:([-+=])|(\d+)([.)]))")  # active only where a 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
 
-ANSWER_COLUMNS = ("question", "answered", "kind", "rank", "doc", "title", "page", "start", "end", "score",
+ANSWER_COLUMNS = ("question", "answered", "kind", "rank", "doc", "title", "date", "page", "start", "end", "score",
                   "highlight", "highlight_start", "highlight_end", "text", "also_in", "citation")
 CITATION_COLUMNS = ("sentence", "quote", "verdict", "kind", "match", "part", "doc", "title", "page", "start", "end",
                     "similarity", "quotes_another_source", "text", "citation")
@@ -105,6 +106,7 @@ def _page(page: int | None) -> str:
 def _quote_md(quote: Quote, heading: str, closest: bool) -> list[str]:
     lines = [f"## {heading}", "", f"> {_md_quote_text(quote, highlight=not closest)}", "",
              f"- Document: {md_escape(quote.doc)}", f"- Title: {md_escape(quote.title)}",
+             f"- Date: {quote.date or 'unknown'}",
              f"- Page: {_page(quote.page)}", f"- Characters: {quote.start}–{quote.end}", f"- Score: {quote.score:.4f}"]
     if quote.highlight and not closest:
         lines.append(f"- Highlight: {md_escape(quote.highlight)} (characters {quote.highlight_start}–"
@@ -224,7 +226,8 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 def answer_csv(answer: Answer) -> str:
     """One row per quote (or closest passage, kind ``closest``) with its full attribution."""
     kind = "quote" if answer.answered else "closest"
-    rows = [(answer.question, answer.answered, kind, i, q.doc, q.title, q.page, q.start, q.end, round(q.score, 4),
+    rows = [(answer.question, answer.answered, kind, i, q.doc, q.title, q.date, q.page, q.start, q.end,
+             round(q.score, 4),
              q.highlight if answer.answered else None, q.highlight_start if answer.answered else None,
              q.highlight_end if answer.answered else None, q.text,
              "; ".join(f"{loc.doc}{f' p. {loc.page}' if loc.page is not None else ''} {loc.start}-{loc.end}"
@@ -233,6 +236,14 @@ def answer_csv(answer: Answer) -> str:
     if not rows:
         rows = [(answer.question, False, "none") + (None,) * (len(ANSWER_COLUMNS) - 3)]
     return _csv(ANSWER_COLUMNS, rows)
+
+
+def as_answer(across: PerDocumentAnswer) -> Answer:
+    """An across-documents answer as one Answer: each answering document's quote, in the listed (date) order,
+    so the Markdown and CSV builders serve both kinds of question."""
+    quotes = tuple(r.quote for r in across.answers if r.quote is not None)
+    return Answer(across.question, bool(quotes), quotes, max((r.evidence or 0.0 for r in across.answers), default=0.0),
+                  across.timings_ms)
 
 
 def _check_rows(c: Citation, sentence: int | None) -> list[tuple[object, ...]]:

@@ -86,6 +86,8 @@ class DocumentSummary:
     pages: int  # PDF pages; 1 for text files
     chunks: int
     indexed_at: str
+    date: str | None = None  # the document's own date (ingest.dates), ISO
+    date_source: str | None = None  # where it was read: "inspection dates", "dateline", "file metadata", "file name"
 
 
 @dataclass(frozen=True)
@@ -260,7 +262,7 @@ def corpus_summary(store: IndexStore) -> CorpusSummary:
     chunks = np.bincount(store.chunk_doc, minlength=len(store.docs)) if store.docs else []
     docs = tuple(
         DocumentSummary(d.doc, d.title, kind_label(d.doc), len(d.pages),
-                        int(chunks[i]), d.indexed_at)
+                        int(chunks[i]), d.indexed_at, d.date, d.date_source)
         for i, d in enumerate(store.docs)
     )
     return CorpusSummary(docs, sum(d.pages for d in docs), store.n_chunks, store.n_sentences,

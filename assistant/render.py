@@ -9,6 +9,7 @@ by ``STYLE``.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from assistant.cite.types import DiffOp, Match
@@ -87,10 +88,22 @@ def _place(doc: str, page: int | None) -> str:
     return f"{doc}, page {page}" if page is not None else doc
 
 
+def date_label(iso: str | None) -> str:
+    """'2022-12-02' -> '2 December 2022' (a document's date, as people read it); '' for None."""
+    if not iso:
+        return ""
+    try:
+        day = dt.date.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{day.day} {day:%B %Y}"
+
+
 def source_line(quote: Quote) -> str:
-    """Plain-text source of a quote: title, file, page and character offsets."""
+    """Plain-text source of a quote: title, file, page, character offsets and the document's date."""
     page = f", page {quote.page}" if quote.page is not None else ""
-    return f"{quote.title} — {quote.doc}{page}, characters {quote.start}–{quote.end}"
+    dated = f", dated {date_label(quote.date)}" if quote.date else ""
+    return f"{quote.title} — {quote.doc}{page}, characters {quote.start}–{quote.end}{dated}"
 
 
 def also_in_line(places: tuple[Location, ...]) -> str:
@@ -100,8 +113,9 @@ def also_in_line(places: tuple[Location, ...]) -> str:
 def source_html(quote: Quote) -> str:
     """The quote's source for display: title on its own line, then file, page and offsets."""
     page = f" · page {quote.page}" if quote.page is not None else ""
+    dated = f" · dated {escape(date_label(quote.date))}" if quote.date else ""
     lines = [f'<span class="ba-title">{escape(quote.title)}</span>',
-             f"{escape(quote.doc)}{page} · characters {quote.start}–{quote.end}"]
+             f"{escape(quote.doc)}{page} · characters {quote.start}–{quote.end}{dated}"]
     if quote.also_in:
         lines.append(escape(also_in_line(quote.also_in)))
     return f'<div class="ba-source">{"<br>".join(lines)}</div>'

@@ -29,6 +29,7 @@ from assistant.export import (
     REPORT_COLUMNS,
     answer_csv,
     answer_markdown,
+    as_answer,
     citation_csv,
     citation_markdown,
     citation_string,
@@ -206,3 +207,13 @@ def test_cli_ask_prints_the_same_exports(corpus: tuple[Path, Assistant], capsys:
     assert out.startswith(f"# {question}\n") and "- Page: 2" in out and "(lighthouse.pdf, p. 2)" in out
     code, out, err = run_main(capsys, "ask", question, "--index", index, "--format", "markdown", "--json")
     assert code == 2 and not out and "--format" in err
+
+
+def test_an_answer_across_documents_exports_each_documents_quote_with_its_date(
+        corpus: tuple[Path, Assistant]) -> None:
+    across = corpus[1].ask_per_document("When was the Gullrock lighthouse automated?")
+    assert across.answers and all(r.quote is not None for r in across.answers)
+    rows = read_csv(answer_csv(as_answer(across)))
+    assert [row["doc"] for row in rows] == [r.doc for r in across.answers]
+    assert [row["date"] for row in rows] == [r.date or "" for r in across.answers]
+    assert "- Date: " in answer_markdown(as_answer(across))

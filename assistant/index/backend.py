@@ -54,17 +54,20 @@ class DocRecord:
     page_numbers: tuple[int | None, ...]
     pages: tuple[str, ...]
     indexed_at: str
+    date: str | None = None  # ISO "YYYY-MM-DD" (ingest.dates), None when the document gives none
+    date_source: str | None = None  # "inspection dates", "dateline", "file metadata" or "file name"
 
     def to_json(self) -> dict[str, object]:
         return {
             "doc": self.doc, "title": self.title, "context": self.context, "content_hash": self.content_hash,
             "page_numbers": list(self.page_numbers), "pages": list(self.pages), "indexed_at": self.indexed_at,
+            "date": self.date, "date_source": self.date_source,
         }
 
     @classmethod
     def from_json(cls, d: dict) -> DocRecord:
         return cls(d["doc"], d["title"], d["context"], d["content_hash"], tuple(d["page_numbers"]),
-                   tuple(d["pages"]), d["indexed_at"])
+                   tuple(d["pages"]), d["indexed_at"], d.get("date"), d.get("date_source"))
 
 
 

@@ -89,7 +89,7 @@ def _record(document: Document) -> DocRecord:
         doc=document.doc, title=document.title, context=document.context,
         content_hash=document.content_hash,
         page_numbers=tuple(p.number for p in document.pages), pages=tuple(p.text for p in document.pages),
-        indexed_at=time.strftime("%Y-%m-%dT%H:%M:%S"),
+        indexed_at=time.strftime("%Y-%m-%dT%H:%M:%S"), date=document.date, date_source=document.date_source,
     )
 
 
@@ -338,7 +338,7 @@ def _write_new_build(index_dir: Path, units: list[_Units], settings: IndexSettin
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "documents": {u.record.doc: {"content_hash": u.record.content_hash, "title": u.record.title,
                                      "pages": len(u.record.pages), "chunks": len(u.chunks),
-                                     "indexed_at": u.record.indexed_at} for u in units},
+                                     "indexed_at": u.record.indexed_at, "date": u.record.date} for u in units},
         "counts": {"documents": len(units), "sentences": len(sent_tokens), "chunks": len(chunk_tokens)},
         "problems": [{"doc": p.doc, "reason": p.reason} for p in problems],
     }

@@ -16,6 +16,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.ingest.dates import document_date
 from assistant.ingest.normalise import WORD as _WORD
 from assistant.ingest.normalise import join_hyphenated, normalise_basic, vocabulary
 from assistant.ingest.registry import format_for, supported_label
@@ -23,7 +24,7 @@ from assistant.ingest.types import Document, DocumentError, Page, short_reason
 
 # Bump when loading, cleaning or normalisation rules change: stored offsets from older rules are invalid
 # even though the files' content hashes are unchanged.
-LOADER_VERSION = 1
+LOADER_VERSION = 2  # 2: documents carry a date (ingest.dates)
 IGNORED_NAMES: frozenset[str] = frozenset(
     {"sources.md", "sources.txt", "readme.md", "readme.txt", "readme.html", "readme", "license", "licence",
      "copying", "notice", "notice.md", "notice.txt", "changelog.md", "contributing.md", "authors.md"}
@@ -226,7 +227,9 @@ def _load(path: Path, root: Path) -> Document:
                                      or path.name))
     context = _context([title, stem, _date_line(next(t for t in texts if t))])
     pages = tuple(Page(n, t) for n, t in zip(numbers, texts, strict=True))
-    return Document(_relative(path, root), title, context, pages, hashlib.sha256(data).hexdigest())
+    dated = document_date(texts, extracted.created, path.stem)
+    return Document(_relative(path, root), title, context, pages, hashlib.sha256(data).hexdigest(),
+                    dated.value if dated else None, dated.source if dated else None)
 
 
 def _relative(path: Path, root: Path) -> str:

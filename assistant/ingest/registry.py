@@ -21,6 +21,7 @@ class Extracted:
     texts: list[str]
     numbers: list[int | None]
     title: str | None = None
+    created: str | None = None  # the file's own creation date (ISO), e.g. a PDF's /CreationDate: a dating hint
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ class Document:
     context: str  # title | humanised file stem | early date line: metadata every chunk can carry
     pages: tuple[Page, ...]
     content_hash: str  # sha256 of the raw bytes, so an index can tell which files changed
+    date: str | None = None  # ISO "YYYY-MM-DD" from the text, metadata or file name (ingest.dates); None if unknown
+    date_source: str | None = None  # where the date came from: "inspection dates", "dateline", "file metadata", ...
 
 
 class DocumentError(Exception):

@@ -82,8 +82,11 @@ class Pipeline:
     def prepare(self, question: str) -> Query:
         return prepare_question(question, self.encoder)
 
-    def candidates(self, query: Query, settings: AnswerSettings, docs: set[int] | None = None) -> Candidates:
-        cands = self.searcher.candidates(query, settings.chunk_candidates, settings.sentence_candidates, docs)
+    def candidates(self, query: Query, settings: AnswerSettings, docs: set[int] | None = None,
+                   chosen: bool = True) -> Candidates:
+        """``docs`` restricts the candidates; ``chosen`` is False when they are not the user's choice (retrieval)."""
+        cands = self.searcher.candidates(query, settings.chunk_candidates, settings.sentence_candidates, docs,
+                                         chosen)
         return with_answer_type(query, cands, self.store)
 
     @property

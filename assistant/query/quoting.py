@@ -99,7 +99,7 @@ class Extractor:
             out.append(Quote(
                 text=text, doc=record.doc, title=record.title, page=loc.page, start=start, end=end,
                 score=float(scores[idx]), highlight=page_text[h_start:h_end] if hl else None,
-                highlight_start=h_start, highlight_end=h_end,
+                highlight_start=h_start, highlight_end=h_end, date=record.date,
             ))
             seen_text[key] = len(out) - 1
             if len(out) >= k:

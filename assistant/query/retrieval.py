@@ -65,7 +65,11 @@ class Searcher:
         allowed = np.arange(len(vectors)) if allowed is None else allowed  # ids of the chosen documents' units
         return self._top(allowed, vectors[allowed] @ q, k)
 
-    def candidates(self, query: Query, chunk_k: int, sent_k: int, docs: set[int] | None = None) -> Candidates:
+    def candidates(self, query: Query, chunk_k: int, sent_k: int, docs: set[int] | None = None,
+                   chosen: bool = True) -> Candidates:
+        """Candidate sentences and their features; ``docs`` restricts them to those documents. ``chosen`` says the
+        user picked ``docs`` (their document match is then complete); False when the caller walks documents one
+        by one (answers across documents), so a document's match with the question still counts."""
         s = self.store
         if s.n_sentences == 0:
             return Candidates(np.zeros(0, np.int64), np.zeros((0, len(FEATURES)), np.float32), 0.0)
@@ -96,7 +100,7 @@ class Searcher:
         idf = s.sent_bm25.idf(toks)
         total_idf = sum(idf.values())
         feats = self._features(query, cand, idf, sent_bm25, chunk_bm25, max_sb, max_cb)
-        if docs is not None:  # the user chose the documents: that is the strongest document match there is
+        if docs is not None and chosen:  # the user chose the documents: that is the strongest document match there is
             feats[:, FEATURES.index("doc_match")] = 1.0
         return Candidates(cand, feats, max_sb / total_idf if total_idf else 0.0)
 

@@ -56,6 +56,7 @@ class Quote:
     highlight_start: int | None = None  # offsets into the same page text as start/end
     highlight_end: int | None = None
     also_in: tuple[Location, ...] = ()  # other places with the same words (e.g. a news article quoting a report)
+    date: str | None = None  # the document's date, ISO "YYYY-MM-DD" (ingest.dates), None when it has none
 
     def to_json(self) -> dict[str, object]:
         d = asdict(self)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
+from assistant.ingest.dates import pdf_created
 from assistant.ingest.normalise import WORD as _WORD
 from assistant.ingest.normalise import normalise_basic
 from assistant.ingest.registry import Extracted, Format
@@ -25,12 +26,14 @@ _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
 
 
 def read(path: Path, data: bytes) -> Extracted:
-    texts = _strip_page_furniture([normalise_basic(t) for t in _read_pdf(path, data)])
-    return Extracted(texts, list(range(1, len(texts) + 1)), _pdf_title(texts[0]))
+    raw, created = _read_pdf(path, data)
+    texts = _strip_page_furniture([normalise_basic(t) for t in raw])
+    return Extracted(texts, list(range(1, len(texts) + 1)), _pdf_title(texts[0]), created)
 
 
-def _read_pdf(path: Path, data: bytes) -> list[str]:
-    """Raw text per page; pypdf's chatter about malformed objects is silenced, its errors are reported."""
+def _read_pdf(path: Path, data: bytes) -> tuple[list[str], str | None]:
+    """Raw text per page and the creation date; pypdf's chatter about malformed objects is silenced, its errors
+    are reported."""
     logger = logging.getLogger("pypdf")
     level = logger.level
     logger.setLevel(logging.CRITICAL)
@@ -47,7 +50,7 @@ def _read_pdf(path: Path, data: bytes) -> list[str]:
                     raise DocumentError(path, "encrypted PDF (password required)")
             if len(reader.pages) == 0:
                 raise DocumentError(path, "PDF has no pages")
-            return [page.extract_text() or "" for page in reader.pages]
+            return [page.extract_text() or "" for page in reader.pages], pdf_created(reader.metadata)
     except DocumentError:
         raise
     except Exception as exc:

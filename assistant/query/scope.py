@@ -1,0 +1,143 @@
+"""Which documents a question can be asked of, one by one: the words of the question that pick documents.
+
+Asked across documents ("what did each report say about caseloads in Bradford?"), every document is asked the
+question alone, so nothing else competes with it: the learned ranker, which is calibrated on the whole corpus,
+then finds *something* in a Leeds report that reads like an answer about Bradford. The constraint features see
+that "bradford" is absent from the Leeds report, but as one signal among twenty-five. Here the question's scope
+is a hard condition, read from the index alone:
+
+- **names**: a word the documents write with a capital letter where it is not the start of a sentence or line
+  (Bradford, Kirklees, Ofsted, a person), or that the question capitalises mid-sentence;
+- **years**: 1900-2099;
+- **words no document uses** (a council that is not in the library, a misspelling, a synonym the documents do
+  not use): no document can be about them, so none answers; the result names the word.
+
+A document holds a word when its title or context line does (they carry the file name and the inspection dates),
+or when more than a passing share of its sentences do (the BM25 postings): a report that names another council
+once, as a partner, is not about that council. Everything is case-insensitive, as users type.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Protocol
+
+import numpy as np
+
+from assistant.index.backend import IndexBackend
+from assistant.index.lexical import tokenize
+from assistant.query.types import Query
+
+_YEAR = re.compile(r"(19|20)\d\d")
+_SURFACE = re.compile(r"[^\W_][\w'’-]*")
+_SAMPLE = 60  # sentences read to tell a name from a common word (evenly spread over the word's postings)
+_NAME_SHARE = 0.8  # of mid-sentence uses capitalised
+_IN_PASSING = 0.01  # a word in fewer than 1 in 100 of a document's sentences (and not in its title) is a passing
+# mention: the Kirklees report that names Leeds City Council as its improvement partner is not about Leeds
+_COMMON_SHARE = 0.5  # a name more documents than this use is the library's common vocabulary ("Ofsted")
+
+
+class DocTokens(Protocol):
+    """Each document's title and context-line tokens by document id (``retrieval.Searcher.doc_tokens``)."""
+
+    def __getitem__(self, doc_id: int) -> frozenset[str]: ...
+
+
+@lru_cache(maxsize=50_000)
+def _stem(word: str) -> str | None:
+    toks = tokenize(word)
+    return toks[0] if len(toks) == 1 else None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The question's words that pick documents, and which documents hold each."""
+
+    words: tuple[str, ...]  # the question's own words, e.g. ("Bradford", "2018")
+    held: np.ndarray  # [document, word]: the document is about the word (title, context line, or not in passing)
+    mentioned: np.ndarray  # [document, word]: the document uses the word at all
+    unknown: tuple[str, ...]  # scope words no document uses at all
+
+    def reason(self, doc_id: int) -> str | None:
+        """Why document ``doc_id`` is out of the question's scope, or None when it is in scope."""
+        absent = [w for j, w in enumerate(self.words) if not self.mentioned[doc_id, j]]
+        passing = [w for j, w in enumerate(self.words) if self.mentioned[doc_id, j] and not self.held[doc_id, j]]
+        parts = ([f"does not mention {', '.join(absent)}"] if absent else []) + (
+            [f"mentions {', '.join(passing)} only in passing"] if passing else [])
+        return "; ".join(parts) or None
+
+
+def question_scope(store: IndexBackend, query: Query, doc_tokens: DocTokens) -> Scope:
+    """The scope words of ``query`` over ``store``; ``doc_tokens[doc_id]`` is a document's title/context tokens."""
+    surface = _question_words(query.text)
+    tokens = list(dict.fromkeys(t for t in query.tokens if t))
+    n_docs = len(store.docs)
+    hits = store.sent_bm25.holds(tokens, np.arange(store.n_sentences))
+    in_meta = np.zeros((n_docs, len(tokens)), bool)
+    counts = np.zeros((n_docs, len(tokens)), np.int64)
+    for j, tok in enumerate(tokens):
+        in_meta[:, j] = [tok in doc_tokens[d] for d in range(n_docs)]
+        counts[:, j] = np.bincount(store.sent_doc[hits[:, j]], minlength=n_docs)
+    sizes = np.bincount(store.sent_doc, minlength=n_docs)[:, None]
+    mentioned = in_meta | (counts > 0)
+    held = in_meta | ((counts > 0) & (counts >= _IN_PASSING * sizes))
+    chosen = [j for j, tok in enumerate(tokens)
+              if _picks_documents(store, query.text, surface.get(tok, tok), tok, np.flatnonzero(hits[:, j]),
+                                  float(mentioned[:, j].mean()) if n_docs else 0.0)]
+    words = tuple(surface.get(tokens[j], tokens[j]) for j in chosen)
+    unknown = tuple(w for j, w in zip(chosen, words, strict=True) if not mentioned[:, j].any())
+    return Scope(words, held[:, chosen], mentioned[:, chosen], unknown)
+
+
+def _picks_documents(store: IndexBackend, question: str, word: str, token: str, sentences: np.ndarray,
+                     mentioned_share: float) -> bool:
+    """Whether a question word is a scope word: unknown to the library, a year, or a name that most documents
+    do not use (one most of them use, like the inspectorate's, picks none)."""
+    if mentioned_share == 0.0 or _YEAR.fullmatch(token):
+        return True
+    if mentioned_share > _COMMON_SHARE:
+        return False
+    return _capitalised_mid_question(question, word) or _is_name(store, token, sentences)
+
+
+def _question_words(text: str) -> dict[str, str]:
+    """Each search token of the question -> the word the user typed for it (shown in explanations)."""
+    out: dict[str, str] = {}
+    for w in _SURFACE.findall(text):
+        tok = _stem(w.strip("'’-"))
+        if tok and tok not in out:
+            out[tok] = w.strip("'’-")
+    return out
+
+
+def _capitalised_mid_question(text: str, word: str) -> bool:
+    """The user wrote the word with a capital letter, not as the question's first word ('... in Sheffield?')."""
+    words = _SURFACE.findall(text)
+    return any(w == word and i > 0 and w[:1].isupper() and not w.isupper() for i, w in enumerate(words))
+
+
+def _is_name(store: IndexBackend, token: str, ids: np.ndarray) -> bool:
+    """Whether the documents write the word with a capital letter where a common word would be lower case
+    (``ids``: the sentences holding it)."""
+    if not len(ids):
+        return False
+    ids = ids[np.linspace(0, len(ids) - 1, min(len(ids), _SAMPLE)).astype(int)]
+    upper = lower = 0
+    for sid in ids:
+        for line in store.sentence_text(int(sid)).split("\n"):
+            for k, m in enumerate(_SURFACE.finditer(line)):
+                w = m.group().strip("'’-")
+                if k == 0 or not w or _stem(w) != token or _after_stop(line, m.start()):
+                    continue
+                upper += w[0].isupper()
+                lower += w[0].islower()
+    return upper + lower > 0 and upper >= _NAME_SHARE * (upper + lower)
+
+
+def _after_stop(line: str, start: int) -> bool:
+    """The word begins a sentence inside the line (after '.', '!', '?', ':' or a bullet), where any word is
+    capitalised."""
+    before = line[:start].rstrip(" \"'“‘(")
+    return not before or before[-1] in ".!?:•;"
