@@ -16,6 +16,7 @@ from assistant.ingest.types import Glyph
 
 # pdfium is not thread-safe: every use in one process (reading glyphs here, rendering pages for the app) holds it.
 PDFIUM_LOCK = threading.RLock()
+_LINE_END_HYPHEN = 0x02  # how pdfium reports a hyphen that ends a line ("recom-|mendations")
 
 
 def pdf_glyphs(data: bytes) -> list[list[Glyph]] | None:
@@ -52,7 +53,7 @@ def _page_glyphs(page: object) -> list[Glyph]:
             code = pdfium_c.FPDFText_GetUnicode(raw, i)
             if 0xD800 <= code < 0xE000 or code > 0x10FFFF:  # half of a surrogate pair: no character of its own
                 continue
-            chars = normalise_glyph(chr(code))
+            chars = "-" if code == _LINE_END_HYPHEN else normalise_glyph(chr(code))
             if not chars.strip() or not pdfium_c.FPDFText_GetLooseCharBox(raw, i, ctypes.byref(rect)):
                 continue
             x0, x1 = rect.left - left, rect.right - left
