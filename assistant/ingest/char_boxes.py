@@ -33,7 +33,7 @@ def align_boxes(text: str, glyphs: Sequence[Glyph]) -> np.ndarray:
         return out
     source = "".join(text[i] for i in where.tolist())
     drawn = "".join(g.char for g in glyphs)
-    units = np.rint(np.array([g[1:] for g in glyphs], dtype=np.float64) * UNITS_PER_POINT)
+    units = np.rint(np.array([(g.x0, g.top, g.x1, g.bottom) for g in glyphs], dtype=np.float64) * UNITS_PER_POINT)
     units = np.clip(units, 0, _MAX_UNITS).astype(np.uint16)
     for op in Indel.opcodes(source, drawn):
         if op.tag == "equal":

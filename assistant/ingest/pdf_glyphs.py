@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
+from functools import lru_cache
 
 from assistant.ingest.normalise import normalise_glyph
 from assistant.ingest.types import Glyph
@@ -37,6 +38,16 @@ def pdf_glyphs(data: bytes) -> list[list[Glyph]] | None:
             pdf.close()
 
 
+@lru_cache(maxsize=4096)
+def _char(code: int) -> str:
+    """The page-text characters a pdfium character code stands for; '' for blanks and half surrogate pairs."""
+    if code == _LINE_END_HYPHEN:
+        return "-"
+    if 0xD800 <= code < 0xE000 or code > 0x10FFFF:
+        return ""
+    return normalise_glyph(chr(code)).strip()
+
+
 def _page_glyphs(page: object) -> list[Glyph]:
     """One page's glyphs; a ligature ("ﬁ") becomes its letters, each given an equal share of the glyph's width.
 
@@ -47,17 +58,18 @@ def _page_glyphs(page: object) -> list[Glyph]:
     textpage = page.get_textpage()  # type: ignore[attr-defined]
     raw = textpage.raw
     rect = pdfium_c.FS_RECTF()
+    rect_ref = ctypes.byref(rect)
+    get_unicode, get_box = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_GetLooseCharBox
     out: list[Glyph] = []
     try:
         for i in range(pdfium_c.FPDFText_CountChars(raw)):
-            code = pdfium_c.FPDFText_GetUnicode(raw, i)
-            if 0xD800 <= code < 0xE000 or code > 0x10FFFF:  # half of a surrogate pair: no character of its own
+            chars = _char(get_unicode(raw, i))
+            if not chars or not get_box(raw, i, rect_ref):
                 continue
-            chars = "-" if code == _LINE_END_HYPHEN else normalise_glyph(chr(code))
-            if not chars.strip() or not pdfium_c.FPDFText_GetLooseCharBox(raw, i, ctypes.byref(rect)):
+            x0, x1, y0, y1 = rect.left - left, rect.right - left, top - rect.top, top - rect.bottom
+            if len(chars) == 1:
+                out.append(Glyph(chars, x0, y0, x1, y1))
                 continue
-            x0, x1 = rect.left - left, rect.right - left
-            y0, y1 = top - rect.top, top - rect.bottom
             width = (x1 - x0) / len(chars)
             out.extend(Glyph(c, x0 + k * width, y0, x0 + (k + 1) * width, y1) for k, c in enumerate(chars))
     finally:
