@@ -4,20 +4,29 @@
 
 Index time, in this process on one core (CPU seconds, so other load on the machine hardly matters): loading every
 bundled PDF as a build does (pypdf text, normalisation, and the boxes), and the boxes' share of it (pdfium glyphs
-and their alignment), next to the cold build's wall time in bench/results/core.json for scale. On disk: the
+and their alignment). On disk: the
 build's char_box*.npy against the whole build folder. Per answer: the 50 questions of bench_core's latency
 (eval/bundled_gold.jsonl) are asked through Assistant.ask, and each answer's quotes get their boxes again (quote
 and highlight) under a timer: what the boxes add to an ask. The same for citation lookups of 50 sentences.
-Writes bench/results/boxes.json (or --out). bench/bench_core.py measures the whole build and ask with boxes.
+
+With ``--compare-with DIR`` (a checkout of the code before boxes, e.g. ``git worktree add /tmp/base <commit>``):
+paired cold builds of the bundled corpus, this checkout and that one taking turns (``--rounds`` each, after one
+warm-up build each; a shared, already exported model cache), as ``assistant index`` subprocesses: wall seconds and
+CPU seconds of the whole process tree (os.wait4, workers included). Then bench_core's ask latency (50 gold
+questions, model warm) in each checkout over its own last build, taking turns the same way. Taking turns matters
+on a machine shared with other jobs: their load then falls on both sides alike.
+Writes bench/results/boxes.json (or --out).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -99,10 +108,64 @@ def per_answer(index: Path, n: int = 50) -> dict[str, float]:
             "cite_boxes_p95_ms": round(pct(cite_ms, 0.95), 3)}
 
 
+def _cold_build(code: Path, docs: Path, index: Path, cache: Path) -> tuple[float, float]:
+    """Wall and CPU seconds (the whole process tree) of one clean ``assistant index`` run by the code in ``code``."""
+    env = {**os.environ, "PYTHONPATH": str(code), "XDG_CACHE_HOME": str(cache)}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "assistant", "index", str(docs), "--index", str(index), "--quiet"],
+                            cwd=code, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status):
+        raise RuntimeError(f"index build failed in {code}")
+    return time.perf_counter() - t0, usage.ru_utime + usage.ru_stime
+
+
+def _latency(code: Path, index: Path) -> dict[str, float]:
+    run = ("import json, sys; sys.path.insert(0, 'bench'); from bench_core import latency; "
+           f"print(json.dumps(latency(__import__('pathlib').Path({str(index)!r}))))")
+    out = subprocess.run([sys.executable, "-c", run], cwd=code, env={**os.environ, "PYTHONPATH": str(code)},
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def paired(other: Path, rounds: int) -> dict[str, object]:
+    """Cold builds and ask latency of this checkout and ``other``, taking turns; medians and each run."""
+    sides = {"boxes": ROOT, "before": other.resolve()}
+    builds: dict[str, list[tuple[float, float]]] = {k: [] for k in sides}
+    asks: dict[str, list[dict[str, float]]] = {k: [] for k in sides}
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = Path(tmp) / "cache"
+        for n in range(rounds + 1):
+            for name, code in sides.items():
+                index = Path(tmp) / f"{name}-{n}"
+                result = _cold_build(code, ROOT / "documents", index, cache)
+                if n:  # round 0 warms the model cache and the file cache
+                    builds[name].append(result)
+        for _ in range(rounds):
+            for name, code in sides.items():
+                asks[name].append(_latency(code, Path(tmp) / f"{name}-{rounds}"))
+    out: dict[str, object] = {"rounds": rounds, "before_checkout": str(other)}
+    for name in sides:
+        walls, cpus = [w for w, _ in builds[name]], [c for _, c in builds[name]]
+        out[name] = {"cold_build_wall_s": [round(w, 1) for w in walls], "cold_build_cpu_s": [round(c, 1) for c in cpus],
+                     "cold_build_wall_median_s": round(statistics.median(walls), 1),
+                     "cold_build_cpu_median_s": round(statistics.median(cpus), 1),
+                     "ask_total_p50_ms": [a["total_p50_ms"] for a in asks[name]],
+                     "ask_total_p50_median_ms": round(statistics.median(a["total_p50_ms"] for a in asks[name]), 2),
+                     "ask_extract_p50_median_ms": round(statistics.median(a["extract_p50_ms"] for a in asks[name]), 2)}
+    b, a = out["boxes"], out["before"]  # type: ignore[index]
+    out["cold_build_wall_added"] = round(b["cold_build_wall_median_s"] / a["cold_build_wall_median_s"] - 1, 3)
+    out["cold_build_cpu_added"] = round(b["cold_build_cpu_median_s"] / a["cold_build_cpu_median_s"] - 1, 3)
+    out["ask_p50_added_ms"] = round(b["ask_total_p50_median_ms"] - a["ask_total_p50_median_ms"], 2)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--index", type=Path, default=ROOT / "index")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "boxes.json")
+    ap.add_argument("--compare-with", type=Path, help="a checkout of the code before boxes (paired builds and asks)")
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     index = existing_index(args.index)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
@@ -114,6 +177,9 @@ def main() -> None:
     print("on disk:", results["on_disk"])
     results["per_answer"] = per_answer(index)
     print("per answer:", results["per_answer"])
+    if args.compare_with:
+        results["paired"] = paired(args.compare_with, args.rounds)
+        print("paired:", results["paired"])
     args.out.write_text(json.dumps(results, indent=1))
     print(f"wrote {args.out}")
 

@@ -27,7 +27,7 @@ _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
 
 def read(path: Path, data: bytes) -> Extracted:
     texts = _strip_page_furniture([normalise_basic(t) for t in _read_pdf(path, data)])
-    return Extracted(texts, list(range(1, len(texts) + 1)), _pdf_title(texts[0]), pdf_glyphs(data))
+    return Extracted(texts, list(range(1, len(texts) + 1)), _pdf_title(texts[0]), glyphs=pdf_glyphs(data))
 
 
 def _read_pdf(path: Path, data: bytes) -> list[str]:
