@@ -42,10 +42,12 @@ ocr:
 	@bash bin/need-debian /usr/bin/tesseract "tesseract-ocr tesseract-ocr-eng" \
 		"scanned PDF pages will be reported and skipped, not read"
 
-# The screenshots committed in docs/app-screenshots/ (chat answer, abstention, Documents page), taken by the
-# browser test; without ASSISTANT_SCREENSHOT_DIR it writes them to the git-ignored screenshots/ instead.
+# The screenshots committed in docs/app-screenshots/ (chat answer, abstention, Documents page, "Show on page" from
+# Ask and from Citation lookup), taken by the browser tests; without ASSISTANT_SCREENSHOT_DIR they go to the
+# git-ignored screenshots/ instead.
 screenshots: install browser
-	ASSISTANT_SCREENSHOT_DIR=docs/app-screenshots $(BIN)/python -m pytest -q tests/test_browser.py
+	ASSISTANT_SCREENSHOT_DIR=docs/app-screenshots $(BIN)/python -m pytest -q tests/test_browser.py \
+		tests/test_page_view_browser.py
 
 bench: install
 	$(BIN)/python bench/bench_core.py

@@ -13,6 +13,7 @@ import streamlit as st
 
 from app_pages.across import across_toggle, show_across
 from app_pages.export_ui import answer_downloads, copy_citation, question_to_ask
+from app_pages.page_view import show_on_page_button
 from app_pages.shared import FILTER_KEY, K_KEY, STRICTNESS_KEY, Library, current_store, get_library
 from assistant.api import BadQuestion
 from assistant.errors import IndexUnavailable
@@ -95,6 +96,8 @@ def _quote(library: Library, store: IndexStore, quote: Quote, key: str, closest:
                 st.html(caption_html(f"From {where}. The quote is underlined; the answer-bearing words are "
                                      "highlighted."))
                 st.html(context_html(text, quote.start, quote.end, quote.highlight_start, quote.highlight_end))
+    with right:
+        show_on_page_button(library, quote.doc, quote.boxes, None if closest else quote.highlight_boxes, key)
     try:
         path = document_path(library.docs_dir, quote.doc)
     except LibraryError:

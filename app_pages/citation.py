@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.export_ui import citation_downloads
+from app_pages.page_view import show_on_page_button
 from app_pages.shared import current_store, get_library
 from assistant.cite.types import BadQuote, Citation
 from assistant.render import diff_html, match_block_html, notice_html
@@ -36,22 +37,24 @@ def _verdict(c: Citation, sentence: bool = False) -> None:
         getattr(st, kind)(text)
 
 
-def show(c: Citation, sentence: bool = False) -> None:
+def show(c: Citation, sentence: bool = False, key: str = "m") -> None:
     _verdict(c, sentence)
-    for m in c.matches:
+    for i, m in enumerate(c.matches):
         st.html(match_block_html(m))
+        show_on_page_button(get_library(), m.doc, m.boxes, key=f"{key}-{i}")
         if c.verdict == "near" and m.diff:
             st.html(diff_html(m.diff))
     if c.closest:
         st.markdown("**Closest passages — not the quote**")
         st.caption("The nearest wording the assistant found. It does not match the quote closely enough to be "
                    "the source.")
-        for m in c.closest:
+        for i, m in enumerate(c.closest):
             st.html(match_block_html(m, closest=True))
+            show_on_page_button(get_library(), m.doc, m.boxes, key=f"{key}-c{i}")
     for n, sc in enumerate(c.sentences, 1):
         with st.expander(f"Sentence {n}: {sc.verdict.replace('_', ' ')}", expanded=sc.verdict != "exact"):
             st.text(sc.quote)
-            show(sc, sentence=True)
+            show(sc, sentence=True, key=f"{key}-{n}")
 
 
 def main() -> None:

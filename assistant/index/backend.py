@@ -19,6 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from assistant.index.lexical import SparseScores
+from assistant.index.page_boxes import PageBoxes
 
 
 class DenseSearch(Protocol):
@@ -80,6 +81,7 @@ class IndexBackend(Protocol):
     chunk_index: DenseSearch
     sent_bm25: LexicalSearch
     chunk_bm25: LexicalSearch
+    page_boxes: PageBoxes  # rectangles on the PDF page for any [start, end) of a page text (None if not a PDF)
 
     @property
     def n_sentences(self) -> int: ...
@@ -150,7 +152,8 @@ class BuildStorage(Protocol):
     def load(self) -> IndexBackend: ...
 
     def write(self, manifest: dict, docs: list[DocRecord], arrays: dict[str, np.ndarray], sent_vectors: np.ndarray,
-              chunk_vectors: np.ndarray, sent_lexical: object, chunk_lexical: object) -> str:
+              chunk_vectors: np.ndarray, sent_lexical: object, chunk_lexical: object,
+              page_boxes: PageBoxes | None = None) -> str:
         """Write a complete new build and make it current; returns its id. A failure leaves the old one."""
         ...
 

@@ -22,6 +22,7 @@ from assistant.embedding.embedder import Embedder, index_cache_dir
 from assistant.index.backend import DocRecord
 from assistant.index.boilerplate import boilerplate_flags
 from assistant.index.lexical import Bm25Index, tokenize
+from assistant.index.page_boxes import PageBoxes
 from assistant.index.storage import LocalFolder
 from assistant.index.store import (
     ARRAY_NAMES,
@@ -78,6 +79,7 @@ class _Units:
     chunks: list[tuple[int, int, int, int, int]] = field(default_factory=list)  # (page_idx, first, last, s, e)
     sent_vectors: np.ndarray | None = None
     chunk_vectors: np.ndarray | None = None
+    boxes: list[np.ndarray | None] = field(default_factory=list)  # per page: character boxes, None if not a PDF
 
 
 def collapse_whitespace(text: str) -> str:
@@ -126,6 +128,7 @@ def _reuse(store: IndexStore, doc_id: int) -> _Units:
          int(a["chunk_start"][j]), int(a["chunk_end"][j]))
         for j in c_idx
     ]
+    units.boxes = [store.page_boxes.page(doc_id, p) for p in range(len(units.record.pages))]
     units.sent_vectors = store.sent_vectors[s_idx]
     units.chunk_vectors = store.chunk_vectors[c_idx]
     return units
@@ -264,6 +267,7 @@ def _build(docs_dir: Path, index_dir: Path, settings: IndexSettings, on_progress
             report(rel, loaded[rel])
         elif rel in loaded:
             units.append(_split(_record(loaded[rel]), settings, embedder))
+            units[-1].boxes = [page.boxes for page in loaded[rel].pages]
             (changed if rel in old_ids else added).append(rel)
     removed = sorted(set(old_ids) - {u.record.doc for u in units})
     _refuse_empty(manifest, units, docs_dir, allow_empty)
@@ -342,6 +346,8 @@ def _write_new_build(index_dir: Path, units: list[_Units], settings: IndexSettin
         "counts": {"documents": len(units), "sentences": len(sent_tokens), "chunks": len(chunk_tokens)},
         "problems": [{"doc": p.doc, "reason": p.reason} for p in problems],
     }
+    boxes = PageBoxes.from_pages([u.boxes for u in units], [u.record.page_numbers for u in units])
     name = LocalFolder(index_dir).write(new_manifest, [u.record for u in units], arrays, sent_vectors,
-                                        chunk_vectors, Bm25Index.build(sent_tokens), Bm25Index.build(chunk_tokens))
+                                        chunk_vectors, Bm25Index.build(sent_tokens), Bm25Index.build(chunk_tokens),
+                                        boxes)
     return embedded, index_dir / name

@@ -14,6 +14,7 @@ import numpy as np
 
 from assistant.index.backend import DocRecord
 from assistant.index.lexical import Bm25Index
+from assistant.index.page_boxes import PageBoxes
 from assistant.index.store import (
     IndexStore,
     build_lock,
@@ -44,9 +45,10 @@ class LocalFolder:
         return load_store(self.root)
 
     def write(self, manifest: dict, docs: list[DocRecord], arrays: dict[str, np.ndarray], sent_vectors: np.ndarray,
-              chunk_vectors: np.ndarray, sent_lexical: Bm25Index, chunk_lexical: Bm25Index) -> str:
+              chunk_vectors: np.ndarray, sent_lexical: Bm25Index, chunk_lexical: Bm25Index,
+              page_boxes: PageBoxes | None = None) -> str:
         return write_store(self.root, manifest, docs, arrays, sent_vectors, chunk_vectors, sent_lexical,
-                           chunk_lexical).name
+                           chunk_lexical, page_boxes).name
 
     def clean(self, keep: str) -> None:
         remove_stale(self.root, keep)

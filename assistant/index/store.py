@@ -3,10 +3,11 @@
 Layout under the index root (``index/`` by default)::
 
     CURRENT                 name of the live build folder, replaced atomically (os.replace)
-    build-<time>-<pid>/     manifest.json, docs.json, units.npz, *_vectors.npy, *.faiss, bm25_*/
+    build-<time>-<pid>/     manifest.json, docs.json, units.npz, *_vectors.npy, *.faiss, bm25_*/, char_box*.npy
 
 ``*_vectors.npy`` hold the float32 vectors; ``*.faiss`` the search index vector_index.py chose for their count
-(recorded under ``vector_index`` in the manifest). Loaded, each set of vectors is in RAM once at most: an exact
+(recorded under ``vector_index`` in the manifest); ``char_box*.npy`` where each PDF character is on its page
+(page_boxes.py). Loaded, each set of vectors is in RAM once at most: an exact
 index's own storage, or the memory-mapped ``.npy`` beside an approximate (compressed) index.
 
 A build writes a complete new folder, fsyncs it, then swaps ``CURRENT``; a crash at any moment leaves the
@@ -38,6 +39,7 @@ from assistant.digest import file_sha256
 from assistant.errors import IndexUnavailable
 from assistant.index.backend import DocRecord
 from assistant.index.lexical import Bm25Index
+from assistant.index.page_boxes import BOXES_FILE, PAGES_FILE, PageBoxes
 from assistant.index.vector_index import IndexSpec, VectorIndex
 from assistant.index.write_guard import discarded_on_failure
 from assistant.ingest.documents import LOADER_VERSION
@@ -102,6 +104,7 @@ class IndexStore:
     chunk_index: VectorIndex
     sent_bm25: Bm25Index
     chunk_bm25: Bm25Index
+    page_boxes: PageBoxes  # where each PDF page's characters are drawn (None-like for other formats)
 
     # Typed views of the unit arrays (units.npz): sentence i and chunk j, by global id.
     @property
@@ -190,7 +193,7 @@ def _fsync_tree(folder: Path) -> None:
 
 def write_store(root: Path, manifest: dict, docs: list[DocRecord], arrays: dict[str, np.ndarray],
                 sent_vectors: np.ndarray, chunk_vectors: np.ndarray,
-                sent_bm25: Bm25Index, chunk_bm25: Bm25Index) -> Path:
+                sent_bm25: Bm25Index, chunk_bm25: Bm25Index, page_boxes: PageBoxes | None = None) -> Path:
     """Write a new build folder and make it current atomically; returns the new folder. A failed write (a full
     disk) removes the folder and raises OSError; the previous build stays current (write_guard.py)."""
     root.mkdir(parents=True, exist_ok=True)
@@ -209,6 +212,7 @@ def write_store(root: Path, manifest: dict, docs: list[DocRecord], arrays: dict[
             del index
         sent_bm25.save(folder / "bm25_sentences")
         chunk_bm25.save(folder / "bm25_chunks")
+        (page_boxes or PageBoxes.empty([d.page_numbers for d in docs])).save(folder)
         manifest = {**manifest, "format_version": FORMAT_VERSION, "vector_index": kinds,
                     "checksums": {str(p.relative_to(folder)): file_sha256(p) for p in _files(folder)}}
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
@@ -307,6 +311,7 @@ def _load_build(root: Path, name: str | None, verify: bool) -> IndexStore:
             sent_index=sent_index, chunk_index=chunk_index,
             sent_bm25=Bm25Index.load(folder / "bm25_sentences"),
             chunk_bm25=Bm25Index.load(folder / "bm25_chunks"),
+            page_boxes=PageBoxes.load(folder, [d.page_numbers for d in docs]),
         )
         _check_consistent(store)  # reads the .npy headers: inside the try, so a folder removed meanwhile is retried
     except (OSError, ValueError, KeyError, TypeError, IndexError, RuntimeError) as exc:
@@ -329,7 +334,7 @@ def _check_manifest(folder: Path, raw: bytes, manifest: dict, verify: bool) -> N
         raise IndexUnavailable(f"index file manifest.json is damaged; {REBUILD}")
     checksums = manifest.get("checksums")
     required = {"docs.json", "units.npz", "sentence_vectors.npy", "chunk_vectors.npy", "sentences.faiss",
-                "chunks.faiss"}
+                "chunks.faiss", BOXES_FILE, PAGES_FILE}
     if not isinstance(checksums, dict) or not required <= set(checksums):
         raise IndexUnavailable(f"index manifest in {folder} has no checksums for its files; {REBUILD}")
     for name, digest in checksums.items():
@@ -373,6 +378,9 @@ def _check_consistent(store: IndexStore) -> None:
             continue
         if len(doc) and ((start < 0) | (start > end) | (end > lengths)).any():
             problems.append(f"{kind} offsets fall outside their page text")
+    boxes = store.page_boxes.problem([[len(text) for text in d.pages] for d in store.docs])
+    if boxes:
+        problems.append(boxes)
     if problems:
         raise IndexUnavailable(f"index in {store.path} is inconsistent ({problems[0]}); {REBUILD}")
 

@@ -16,6 +16,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.ingest.char_boxes import page_boxes
 from assistant.ingest.dates import document_date
 from assistant.ingest.normalise import WORD as _WORD
 from assistant.ingest.normalise import join_hyphenated, normalise_basic, vocabulary
@@ -226,7 +227,8 @@ def _load(path: Path, root: Path) -> Document:
     title = _shorten(normalise_basic(hint or _first_meaningful_line(next(t for t in texts if t)) or stem
                                      or path.name))
     context = _context([title, stem, _date_line(next(t for t in texts if t))])
-    pages = tuple(Page(n, t) for n, t in zip(numbers, texts, strict=True))
+    boxes = page_boxes(texts, extracted.glyphs)  # after the last change to the text: offsets must hold
+    pages = tuple(Page(n, t, b) for n, t, b in zip(numbers, texts, boxes, strict=True))
     dated = document_date(texts, extracted.created, path.stem)
     return Document(_relative(path, root), title, context, pages, hashlib.sha256(data).hexdigest(),
                     dated.value if dated else None, dated.source if dated else None)

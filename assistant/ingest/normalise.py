@@ -51,6 +51,12 @@ def normalise_basic(text: str) -> str:
     return "\n".join(out)
 
 
+def normalise_glyph(char: str) -> str:
+    """One drawn character as page text has it ("ﬁ" -> "fi", a Symbol-font bullet -> "•", invisible -> ""),
+    so glyphs of a PDF's text layer line up with the stored text (ingest.char_boxes)."""
+    return unicodedata.normalize("NFC", _SPACES.sub(" ", _INVISIBLE.sub("", char.translate(_GLYPHS))))
+
+
 def vocabulary(texts: list[str]) -> tuple[Counter[str], Counter[str]]:
     """Word and hyphenated-pair counts, excluding the words broken across lines that we must decide on."""
     words: Counter[str] = Counter()

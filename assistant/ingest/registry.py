@@ -13,15 +13,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.ingest.types import Glyph
+
 
 @dataclass(frozen=True)
 class Extracted:
-    """A format reader's result: page texts (one for a flat file) with their 1-based numbers or None."""
+    """A format reader's result: page texts (one for a flat file) with their 1-based numbers or None, and for a
+    paged format the glyphs drawn on each page (the loader aligns them to the final text: ingest.char_boxes)."""
 
     texts: list[str]
     numbers: list[int | None]
     title: str | None = None
     created: str | None = None  # the file's own creation date (ISO), e.g. a PDF's /CreationDate: a dating hint
+    glyphs: list[list[Glyph]] | None = None
 
 
 @dataclass(frozen=True)

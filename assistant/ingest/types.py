@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Glyph(NamedTuple):
+    """One character drawn on a page, in PDF points from the page's top-left corner: what a PDF's text layer (or,
+    later, OCR word boxes split into characters) gives, aligned to the stored text by ``ingest.char_boxes``."""
+
+    char: str  # exactly one character, normalised like page text (ligatures unfolded)
+    x0: float
+    top: float
+    x1: float
+    bottom: float
 
 
 @dataclass(frozen=True)
 class Page:
     number: int | None  # 1-based for PDFs; None for text, Markdown and HTML files
     text: str  # normalised text: every offset in the product indexes into this string
+    # (len(text), 4) uint16 boxes of each character in 1/10 pt (ingest.char_boxes), or None (not a PDF)
+    boxes: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -96,10 +96,13 @@ class Extractor:
             hl = answer_spans(text, query.kind, query.text)
             h_start = start + hl[0][0] if hl else None
             h_end = start + hl[0][1] if hl else None
+            boxes = s.page_boxes.boxes(doc_id, page_idx, start, end)
             out.append(Quote(
                 text=text, doc=record.doc, title=record.title, page=loc.page, start=start, end=end,
                 score=float(scores[idx]), highlight=page_text[h_start:h_end] if hl else None,
-                highlight_start=h_start, highlight_end=h_end, date=record.date,
+                highlight_start=h_start, highlight_end=h_end, date=record.date, boxes=boxes,
+                highlight_boxes=(s.page_boxes.boxes(doc_id, page_idx, h_start, h_end)
+                                 if h_start is not None and h_end is not None and boxes is not None else None),
             ))
             seen_text[key] = len(out) - 1
             if len(out) >= k:

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from assistant.index.page_boxes import Box
+
 FEATURES = (
     "sent_dense", "chunk_dense", "neighbour_dense", "sent_bm25", "chunk_bm25",
     "cover", "cover_context", "doc_match", "answer_type", "boilerplate",
@@ -57,12 +59,20 @@ class Quote:
     highlight_end: int | None = None
     also_in: tuple[Location, ...] = ()  # other places with the same words (e.g. a news article quoting a report)
     date: str | None = None  # the document's date, ISO "YYYY-MM-DD" (ingest.dates), None when it has none
+    boxes: tuple[Box, ...] | None = None  # one rectangle per line of [start, end) on the PDF page; None if not a PDF
+    highlight_boxes: tuple[Box, ...] | None = None  # the same for [highlight_start, highlight_end)
 
     def to_json(self) -> dict[str, object]:
         d = asdict(self)
         d["score"] = round(self.score, 4)
         d["also_in"] = [asdict(loc) for loc in self.also_in]
+        d["boxes"] = boxes_json(self.boxes)
+        d["highlight_boxes"] = boxes_json(self.highlight_boxes)
         return d
+
+
+def boxes_json(boxes: tuple[Box, ...] | None) -> list[dict[str, float | int]] | None:
+    return None if boxes is None else [b.to_json() for b in boxes]
 
 
 @dataclass(frozen=True)

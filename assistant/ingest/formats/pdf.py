@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from assistant.ingest.dates import pdf_created
 from assistant.ingest.normalise import WORD as _WORD
 from assistant.ingest.normalise import normalise_basic
+from assistant.ingest.pdf_glyphs import pdf_glyphs
 from assistant.ingest.registry import Extracted, Format
 from assistant.ingest.types import DocumentError, short_reason
 
@@ -28,7 +29,7 @@ _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
 def read(path: Path, data: bytes) -> Extracted:
     raw, created = _read_pdf(path, data)
     texts = _strip_page_furniture([normalise_basic(t) for t in raw])
-    return Extracted(texts, list(range(1, len(texts) + 1)), _pdf_title(texts[0]), created)
+    return Extracted(texts, list(range(1, len(texts) + 1)), _pdf_title(texts[0]), created, glyphs=pdf_glyphs(data))
 
 
 def _read_pdf(path: Path, data: bytes) -> tuple[list[str], str | None]:
