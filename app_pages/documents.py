@@ -34,6 +34,9 @@ def _overview(library: Library, store: IndexStore) -> None:
                          f"{summary.model}. Documents folder: {library.docs_dir}"))
     for problem in library.problems:
         st.html(notice_html("warning", f"Could not index {problem.doc}: {problem.reason}"))
+    for record in store.docs:
+        for note in record.notes:
+            st.html(notice_html("warning", f"Indexed {record.doc}, but {note}"))
     rows = [{"File": d.doc, "Title": d.title, "Date": d.date or "—", "Date from": d.date_source or "no date found",
              "Pages": d.pages, "Chunks": d.chunks,
              "Indexed": d.indexed_at.replace("T", " ")[:16]} for d in summary.documents]

@@ -18,6 +18,7 @@ from typing import Any
 
 from assistant.config import DEFAULT_DOCS_DIR, DEFAULT_INDEX_DIR, AnswerSettings, IndexSettings
 from assistant.errors import IndexUnavailable
+from assistant.render import OCR_LABEL
 from assistant.terminal import json_line, term
 
 EXIT_OK, EXIT_BAD = 0, 2
@@ -111,8 +112,9 @@ def cmd_index(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     if args.json:
-        out = {k: v for k, v in report.__dict__.items() if k != "problems"}
+        out = {k: v for k, v in report.__dict__.items() if k not in ("problems", "notes")}
         out["problems"] = [p.__dict__ for p in report.problems]
+        out["notes"] = [p.__dict__ for p in report.notes]
         print(json_line(out))
     else:
         if report.rebuild_reason:
@@ -124,6 +126,8 @@ def cmd_index(args: argparse.Namespace) -> int:
             f"{len(report.removed)} removed, {len(report.unchanged)} unchanged; {report.embedded} texts embedded "
             f"in {report.seconds:.1f} s)"
         )
+    for note in report.notes:
+        sys.stderr.write(f"partly read {term(note.doc)}: {term(note.reason)}\n")
     if report.problems:
         return _fail(f"{len(report.problems)} file(s) could not be indexed (listed above); all others were indexed")
     return EXIT_OK
@@ -144,6 +148,7 @@ def _print_quote(heading: str, q, dated: bool = True) -> None:
     """A quote under its heading: source (file, page, offsets, the document's date, score), text, answer span."""
     page = f", page {q.page}" if q.page is not None else ""
     dated = f", dated {q.date}" if q.date and dated else ""
+    dated += f", {OCR_LABEL}" if q.ocr else ""
     body = textwrap.fill(term(" ".join(q.text.split())), width=100, initial_indent="    ", subsequent_indent="    ")
     print(f"{heading}\n    ({term(q.doc)}{page}, characters {q.start}-{q.end}{dated}, score {q.score:.2f})")
     print(body.replace("    ", "    “", 1) + "”")

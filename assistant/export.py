@@ -108,6 +108,8 @@ def _quote_md(quote: Quote, heading: str, closest: bool) -> list[str]:
              f"- Document: {md_escape(quote.doc)}", f"- Title: {md_escape(quote.title)}",
              f"- Date: {quote.date or 'unknown'}",
              f"- Page: {_page(quote.page)}", f"- Characters: {quote.start}–{quote.end}", f"- Score: {quote.score:.4f}"]
+    if quote.ocr:
+        lines.append("- Text read by OCR from a scanned page: check the words against the page")
     if quote.highlight and not closest:
         lines.append(f"- Highlight: {md_escape(quote.highlight)} (characters {quote.highlight_start}–"
                      f"{quote.highlight_end})")

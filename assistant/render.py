@@ -84,6 +84,9 @@ def caption_html(text: str) -> str:
     return f'<div class="ba-caption">{escape(text)}</div>'
 
 
+OCR_LABEL = "text read by OCR from a scanned page"
+
+
 def _place(doc: str, page: int | None) -> str:
     return f"{doc}, page {page}" if page is not None else doc
 
@@ -103,7 +106,8 @@ def source_line(quote: Quote) -> str:
     """Plain-text source of a quote: title, file, page, character offsets and the document's date."""
     page = f", page {quote.page}" if quote.page is not None else ""
     dated = f", dated {date_label(quote.date)}" if quote.date else ""
-    return f"{quote.title} — {quote.doc}{page}, characters {quote.start}–{quote.end}{dated}"
+    ocr = f", {OCR_LABEL}" if quote.ocr else ""
+    return f"{quote.title} — {quote.doc}{page}, characters {quote.start}–{quote.end}{dated}{ocr}"
 
 
 def also_in_line(places: tuple[Location, ...]) -> str:
@@ -114,8 +118,9 @@ def source_html(quote: Quote) -> str:
     """The quote's source for display: title on its own line, then file, page and offsets."""
     page = f" · page {quote.page}" if quote.page is not None else ""
     dated = f" · dated {escape(date_label(quote.date))}" if quote.date else ""
+    ocr = f" · {OCR_LABEL}" if quote.ocr else ""
     lines = [f'<span class="ba-title">{escape(quote.title)}</span>',
-             f"{escape(quote.doc)}{page} · characters {quote.start}–{quote.end}{dated}"]
+             f"{escape(quote.doc)}{page} · characters {quote.start}–{quote.end}{dated}{ocr}"]
     if quote.also_in:
         lines.append(escape(also_in_line(quote.also_in)))
     return f'<div class="ba-source">{"<br>".join(lines)}</div>'

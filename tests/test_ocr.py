@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
 from conftest import DOCUMENTS
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
 
+from assistant.api import Assistant
 from assistant.ingest.normalise import WORD
-from assistant.ingest.ocr import OcrError, _page_from_tsv, ocr_pdf_page, ocr_png, tesseract_program
+from assistant.ingest.ocr import OcrError, _page_from_tsv, ocr_image, ocr_pdf_page, tesseract_program
+from assistant.render import source_line
 
 REPORT = DOCUMENTS / "ofsted" / "ofsted-bradford-29-october-2018.pdf"
 needs_tesseract = pytest.mark.skipif(tesseract_program() is None,
@@ -43,7 +47,7 @@ def test_a_failing_tesseract_is_a_one_line_error(tmp_path: Path) -> None:
     fake.write_text("#!/bin/sh\necho 'Error: cannot read input' >&2\nexit 1\n")
     fake.chmod(0o755)
     with pytest.raises(OcrError, match="tesseract failed: Error: cannot read input"):
-        ocr_png(b"not an image", 1.0, str(fake))
+        ocr_image(b"not an image", 1.0, str(fake))
 
 
 def test_missing_or_disabled_tesseract_is_none(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -82,3 +86,66 @@ def test_the_scanned_fixture_has_no_text_layer() -> None:
     reader = PdfReader(io.BytesIO(scanned_pdf(REPORT, [0, 2])))
     assert len(reader.pages) == 2
     assert all(not (page.extract_text() or "").strip() for page in reader.pages)
+
+
+def _two_page_scan(tmp_path: Path) -> Path:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "scanned-report.pdf").write_bytes(scanned_pdf(REPORT, [0, 2]))
+    (docs / "notes.txt").write_text("The allotment society meets on Tuesdays to share seeds and tools.\n")
+    return docs
+
+
+@needs_tesseract
+def test_a_scanned_pdf_is_read_by_ocr_and_answers_from_page_2_with_boxes(tmp_path: Path) -> None:
+    docs = _two_page_scan(tmp_path)
+    assistant = Assistant(tmp_path / "index")
+    report = assistant.build(docs)
+    assert not report.problems and not report.notes
+    record = next(d for d in assistant.store.docs if d.doc == "scanned-report.pdf")
+    assert record.ocr_pages == (1, 2) and "harmful situations" in record.pages[1]
+    answer = assistant.ask("Whose cases had been closed by the MASH without protective action being taken?")
+    assert answer.answered
+    quote = answer.quotes[0]
+    assert (quote.doc, quote.page, quote.ocr) == ("scanned-report.pdf", 2, True)
+    assert quote.text == record.pages[1][quote.start:quote.end] and "MASH" in quote.text
+    assert quote.boxes and {box.page for box in quote.boxes} == {2}
+    pdf = pdfium.PdfDocument(str(docs / "scanned-report.pdf"))
+    width, height = pdf[1].get_size()
+    assert all(0 <= b.x0 < b.x1 <= width and 0 <= b.top < b.bottom <= height for b in quote.boxes)
+    # What is drawn inside the boxes, read again by OCR, is the quote.
+    scale = 300 / 72
+    image = pdf[1].render(scale=scale, grayscale=True).to_pil()
+    read_back = []
+    for b in quote.boxes:
+        crop = image.crop((int(b.x0 * scale) - 2, int(b.top * scale) - 2, int(b.x1 * scale) + 2,
+                           int(b.bottom * scale) + 2))
+        buffer = io.BytesIO()
+        crop.save(buffer, format="PNG")
+        read_back.append(ocr_image(buffer.getvalue(), scale, str(tesseract_program())).text)
+    assert " ".join(" ".join(read_back).split()) == " ".join(quote.text.split())
+    assert "text read by OCR" in source_line(quote)
+    json_quote = answer.to_json()["quotes"][0]
+    assert json_quote["ocr"] is True and json_quote["boxes"]
+
+
+def test_without_tesseract_a_scanned_pdf_is_reported_by_name_and_the_rest_indexed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_TESSERACT", "none")
+    docs = _two_page_scan(tmp_path)
+    mixed = PdfWriter()
+    mixed.add_page(PdfReader(str(REPORT)).pages[2])  # a text page, then a scanned one
+    mixed.add_page(PdfReader(io.BytesIO(scanned_pdf(REPORT, [3]))).pages[0])
+    with (docs / "half-scanned.pdf").open("wb") as out:
+        mixed.write(out)
+    report = Assistant(tmp_path / "index").build(docs)
+    assert [(p.doc, p.reason) for p in report.problems] == [
+        ("scanned-report.pdf", "scanned PDF, pages 1-2 not read: no text layer (scanned?) and no OCR engine; "
+                               "install Tesseract to read it (Debian: apt-get install tesseract-ocr)")]
+    assert [(n.doc, n.reason.split(":")[0]) for n in report.notes] == [("half-scanned.pdf", "page 2 not read")]
+    assert report.n_documents == 2  # the text file and the half-scanned PDF's text page
+    done = subprocess.run([sys.executable, "-m", "assistant", "index", str(docs), "--index", str(tmp_path / "i2"),
+                           "--quiet"], capture_output=True, text=True, check=False)
+    assert done.returncode == 2  # a file could not be indexed (the others were)
+    assert "skipped scanned-report.pdf: scanned PDF, pages 1-2 not read" in done.stderr
+    assert "partly read half-scanned.pdf: page 2 not read: no text layer" in done.stderr

@@ -57,18 +57,22 @@ class DocRecord:
     indexed_at: str
     date: str | None = None  # ISO "YYYY-MM-DD" (ingest.dates), None when the document gives none
     date_source: str | None = None  # "inspection dates", "dateline", "file metadata" or "file name"
+    ocr_pages: tuple[int, ...] = ()  # page numbers whose text OCR read from a scanned image (quotes say so)
+    notes: tuple[str, ...] = ()  # what loading could not do (e.g. scanned pages not read), reported on every build
 
     def to_json(self) -> dict[str, object]:
         return {
             "doc": self.doc, "title": self.title, "context": self.context, "content_hash": self.content_hash,
             "page_numbers": list(self.page_numbers), "pages": list(self.pages), "indexed_at": self.indexed_at,
-            "date": self.date, "date_source": self.date_source,
+            "date": self.date, "date_source": self.date_source, "ocr_pages": list(self.ocr_pages),
+            "notes": list(self.notes),
         }
 
     @classmethod
     def from_json(cls, d: dict) -> DocRecord:
         return cls(d["doc"], d["title"], d["context"], d["content_hash"], tuple(d["page_numbers"]),
-                   tuple(d["pages"]), d["indexed_at"], d.get("date"), d.get("date_source"))
+                   tuple(d["pages"]), d["indexed_at"], d.get("date"), d.get("date_source"),
+                   tuple(d.get("ocr_pages", ())), tuple(d.get("notes", ())))
 
 
 

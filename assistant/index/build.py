@@ -68,6 +68,7 @@ class BuildReport:
     rebuild_reason: str | None
     written: bool
     index_path: str | None
+    notes: tuple[Problem, ...] = ()  # documents indexed without all of their text (e.g. scanned pages not read)
 
 
 @dataclass
@@ -92,6 +93,7 @@ def _record(document: Document) -> DocRecord:
         content_hash=document.content_hash,
         page_numbers=tuple(p.number for p in document.pages), pages=tuple(p.text for p in document.pages),
         indexed_at=time.strftime("%Y-%m-%dT%H:%M:%S"), date=document.date, date_source=document.date_source,
+        ocr_pages=document.ocr_pages, notes=document.notes,
     )
 
 
@@ -286,6 +288,7 @@ def _build(docs_dir: Path, index_dir: Path, settings: IndexSettings, on_progress
         n_sentences=sum(len(u.sents) for u in units), n_chunks=sum(len(u.chunks) for u in units),
         embedded=embedded, seconds=time.perf_counter() - t0, rebuild_reason=rebuild_reason,
         written=not nothing_to_do, index_path=str(folder) if folder else None,
+        notes=tuple(Problem(u.record.doc, note) for u in units for note in u.record.notes),
     )
 
 

@@ -25,7 +25,7 @@ from assistant.ingest.types import Document, DocumentError, Page, short_reason
 
 # Bump when loading, cleaning or normalisation rules change: stored offsets from older rules are invalid
 # even though the files' content hashes are unchanged.
-LOADER_VERSION = 2  # 2: documents carry a date (ingest.dates)
+LOADER_VERSION = 3  # 2: documents carry a date (ingest.dates); 3: scanned PDF pages read by OCR (ingest.scanned)
 IGNORED_NAMES: frozenset[str] = frozenset(
     {"sources.md", "sources.txt", "readme.md", "readme.txt", "readme.html", "readme", "license", "licence",
      "copying", "notice", "notice.md", "notice.txt", "changelog.md", "contributing.md", "authors.md"}
@@ -231,7 +231,8 @@ def _load(path: Path, root: Path) -> Document:
     pages = tuple(Page(n, t, b) for n, t, b in zip(numbers, texts, boxes, strict=True))
     dated = document_date(texts, extracted.created, path.stem)
     return Document(_relative(path, root), title, context, pages, hashlib.sha256(data).hexdigest(),
-                    dated.value if dated else None, dated.source if dated else None)
+                    dated.value if dated else None, dated.source if dated else None,
+                    extracted.ocr_pages, extracted.notes)
 
 
 def _relative(path: Path, root: Path) -> str:

@@ -17,6 +17,9 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from assistant.ingest.normalise import normalise_basic
+from assistant.ingest.types import Glyph
+
 OCR_DPI = 300  # Tesseract's documented sweet spot for body text
 _TIMEOUT_S = 120.0
 TESSERACT_ENV = "ASSISTANT_TESSERACT"  # a path to the program; "none" turns OCR off (as if it were missing)
@@ -24,20 +27,9 @@ INSTALL_HINT = "install Tesseract to read it (Debian: apt-get install tesseract-
 
 
 @dataclass(frozen=True)
-class Glyph:
-    """One character of a page with its rectangle in PDF points, origin at the page's top-left corner."""
-
-    char: str
-    x0: float
-    top: float
-    x1: float
-    bottom: float
-
-
-@dataclass(frozen=True)
 class OcrPage:
     text: str  # lines of words joined by single spaces; blocks and paragraphs separated by an empty line
-    glyphs: tuple[Glyph, ...]  # the text's non-space characters, in order
+    glyphs: list[Glyph]  # the text's non-space characters, in order (ingest.types.Glyph, as a text layer gives)
 
 
 class OcrError(RuntimeError):
@@ -54,7 +46,7 @@ def tesseract_program() -> str | None:
     return shutil.which("tesseract")
 
 
-def ocr_png(png: bytes, scale: float, program: str) -> OcrPage:
+def ocr_image(png: bytes, scale: float, program: str) -> OcrPage:
     """Read one rendered page image; ``scale`` is image pixels per PDF point (boxes come back in points)."""
     env = dict(os.environ, OMP_THREAD_LIMIT="1")  # one thread: deterministic, and the build already uses every core
     try:
@@ -71,7 +63,7 @@ def ocr_png(png: bytes, scale: float, program: str) -> OcrPage:
 def _words(tsv: str) -> Iterator[tuple[tuple[int, int, int], str, float, float, float, float]]:
     """(block, paragraph, line) key, text and box in pixels of each recognised word, in reading order."""
     for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
-        text = (row.get("text") or "").strip()
+        text = normalise_basic(row.get("text") or "").replace(" ", "")  # ligatures unfolded, as page text has them
         if row.get("level") != "5" or not text:
             continue
         left, top, width, height = (float(row[k]) for k in ("left", "top", "width", "height"))
@@ -93,13 +85,18 @@ def _page_from_tsv(tsv: str, scale: float) -> OcrPage:
         step = width / len(word)  # Tesseract boxes words, not characters: share the width out evenly
         glyphs.extend(Glyph(ch, (left + i * step) / scale, top / scale, (left + (i + 1) * step) / scale,
                             (top + height) / scale) for i, ch in enumerate(word))
-    return OcrPage("\n".join(lines), tuple(glyphs))
+    return OcrPage("\n".join(lines), glyphs)
 
 
-def ocr_pdf_page(page: object, program: str, dpi: int = OCR_DPI) -> OcrPage:
-    """OCR one ``pypdfium2.PdfPage``: render at ``dpi`` in grey and read it."""
+def render_for_ocr(page: object, dpi: int = OCR_DPI) -> tuple[bytes, float]:
+    """A ``pypdfium2.PdfPage`` as a grey PNG at ``dpi``, with its scale in pixels per point (caller holds pdfium)."""
     scale = dpi / 72.0
     image = page.render(scale=scale, grayscale=True).to_pil()  # type: ignore[attr-defined]
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
-    return ocr_png(buffer.getvalue(), scale, program)
+    return buffer.getvalue(), scale
+
+
+def ocr_pdf_page(page: object, program: str, dpi: int = OCR_DPI) -> OcrPage:
+    """OCR one ``pypdfium2.PdfPage``: render it and read it."""
+    return ocr_image(*render_for_ocr(page, dpi), program)

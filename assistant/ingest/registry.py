@@ -26,6 +26,8 @@ class Extracted:
     title: str | None = None
     created: str | None = None  # the file's own creation date (ISO), e.g. a PDF's /CreationDate: a dating hint
     glyphs: list[list[Glyph]] | None = None
+    ocr_pages: tuple[int, ...] = ()  # numbers of the pages whose text was read by OCR (ingest.scanned)
+    notes: tuple[str, ...] = ()  # what the reader could not do, e.g. scanned pages not read: reported by the build
 
 
 @dataclass(frozen=True)

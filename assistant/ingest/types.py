@@ -37,6 +37,8 @@ class Document:
     content_hash: str  # sha256 of the raw bytes, so an index can tell which files changed
     date: str | None = None  # ISO "YYYY-MM-DD" from the text, metadata or file name (ingest.dates); None if unknown
     date_source: str | None = None  # where the date came from: "inspection dates", "dateline", "file metadata", ...
+    ocr_pages: tuple[int, ...] = ()  # numbers of the pages whose text was read by OCR from a scanned image
+    notes: tuple[str, ...] = ()  # loaded, but not all of it: e.g. "page 2 not read: no text layer (scanned?); ..."
 
 
 class DocumentError(Exception):

@@ -101,6 +101,7 @@ class Extractor:
                 text=text, doc=record.doc, title=record.title, page=loc.page, start=start, end=end,
                 score=float(scores[idx]), highlight=page_text[h_start:h_end] if hl else None,
                 highlight_start=h_start, highlight_end=h_end, date=record.date, boxes=boxes,
+                ocr=loc.page in record.ocr_pages,
                 highlight_boxes=(s.page_boxes.boxes(doc_id, page_idx, h_start, h_end)
                                  if h_start is not None and h_end is not None and boxes is not None else None),
             ))

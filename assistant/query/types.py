@@ -59,6 +59,7 @@ class Quote:
     highlight_end: int | None = None
     also_in: tuple[Location, ...] = ()  # other places with the same words (e.g. a news article quoting a report)
     date: str | None = None  # the document's date, ISO "YYYY-MM-DD" (ingest.dates), None when it has none
+    ocr: bool = False  # the page's text was read by OCR from a scanned image: its words may be misread
     boxes: tuple[Box, ...] | None = None  # one rectangle per line of [start, end) on the PDF page; None if not a PDF
     highlight_boxes: tuple[Box, ...] | None = None  # the same for [highlight_start, highlight_end)
 

@@ -18,6 +18,7 @@ from assistant.ingest.normalise import WORD as _WORD
 from assistant.ingest.normalise import normalise_basic
 from assistant.ingest.pdf_glyphs import pdf_glyphs
 from assistant.ingest.registry import Extracted, Format
+from assistant.ingest.scanned import read_scanned_pages
 from assistant.ingest.types import DocumentError, short_reason
 
 _PAGE_NUMBER = re.compile(r"(?:page\s+)?(\d{1,4})(?:\s*(?:of|/)\s*\d{1,4})?", re.IGNORECASE)
@@ -28,8 +29,19 @@ _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
 
 def read(path: Path, data: bytes) -> Extracted:
     raw, created = _read_pdf(path, data)
-    texts = _strip_page_furniture([normalise_basic(t) for t in raw])
-    return Extracted(texts, list(range(1, len(texts) + 1)), _pdf_title(texts[0]), created, glyphs=pdf_glyphs(data))
+    pages = [normalise_basic(t) for t in raw]
+    glyphs = pdf_glyphs(data)
+    scanned = read_scanned_pages(data, pages)
+    for i, ocr in scanned.read.items():  # a scanned page: OCR's text and glyphs stand in for the text layer's
+        pages[i] = normalise_basic(ocr.text)
+        if glyphs is not None:
+            glyphs[i] = ocr.glyphs
+    note = scanned.note()
+    if note and not any(_WORD.search(t) for t in pages):
+        raise DocumentError(path, f"scanned PDF, {note}")
+    texts = _strip_page_furniture(pages)
+    return Extracted(texts, list(range(1, len(texts) + 1)), _pdf_title(texts[0]), created, glyphs=glyphs,
+                     ocr_pages=tuple(sorted(i + 1 for i in scanned.read)), notes=(note,) if note else ())
 
 
 def _read_pdf(path: Path, data: bytes) -> tuple[list[str], str | None]:
