@@ -267,7 +267,7 @@ def _print_citation(c, indent: str = "") -> None:
         print(f"{indent}Closest passages (not the quote):")
     for n, m in enumerate(shown, 1):
         pages = ", ".join(str(p.page) for p in m.parts if p.page is not None)
-        where = f", page {pages}" if pages else ""
+        where = (f", page {pages}" if pages else "") + (f", dated {m.date}" if m.date else "")
         role = " (quoting another source)" if m.quoted else ""
         print(f"{indent}[{n}] {term(m.title)}{role}\n{indent}    ({term(m.doc)}{where}, characters {m.start}-{m.end}, "
               f"similarity {m.similarity:.2f})")

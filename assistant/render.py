@@ -237,8 +237,9 @@ def match_block_html(match: Match, closest: bool = False) -> str:
     offsets = "; ".join(f"{p.start}–{p.end}" for p in match.parts)
     role = " · quotes another source" if match.quoted else ""
     similarity = "" if match.similarity >= 1.0 else f" · similarity {match.similarity:.2f}"
+    dated = f" · dated {escape(date_label(match.date))}" if match.date else ""
     lines = [f'<span class="ba-title">{escape(match.title)}</span>',
-             f"{escape(match.doc)}{_pages(match)} · characters {offsets}{similarity}{role}"]
+             f"{escape(match.doc)}{_pages(match)} · characters {offsets}{dated}{similarity}{role}"]
     return f'<blockquote class="{cls}">{body}</blockquote><div class="ba-source">{"<br>".join(lines)}</div>'
 
 

@@ -247,7 +247,8 @@ class Citer:
         start, end = int(s.sent_start[ids[0]]), int(s.sent_end[ids[-1]])
         text = s.docs[doc_id].pages[page_idx][start:end]
         part = Part(m.page, start, end, text, s.page_boxes.boxes(doc_id, page_idx, start, end))
-        return Match(m.doc, m.title, m.page, start, end, m.similarity, text, (part,), m.quoted, boxes=part.boxes)
+        return Match(m.doc, m.title, m.page, start, end, m.similarity, text, (part,), m.quoted, boxes=part.boxes,
+                     date=m.date)
 
     def _match(self, doc_id: int, dt: _DocText, start: int, end: int, similarity: float) -> Match:
         record = self.store.docs[doc_id]
@@ -268,7 +269,7 @@ class Citer:
                                   self.store.page_boxes.boxes(doc_id, p, a, b)))
         head = parts[0]
         return Match(record.doc, record.title, head.page, head.start, head.end, similarity, head.text,
-                     tuple(parts), quoted(dt.joined, start), boxes=parts_boxes(tuple(parts)))
+                     tuple(parts), quoted(dt.joined, start), boxes=parts_boxes(tuple(parts)), date=record.date)
 
 
 def _ms(t0: float) -> dict[str, float]:

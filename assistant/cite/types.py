@@ -48,6 +48,7 @@ class Match:
     quoted: bool  # the source itself has these words inside quotation marks (it is quoting someone)
     diff: tuple[DiffOp, ...] = ()
     boxes: tuple[Box, ...] | None = None  # every part's rectangles, page by page; None if not a PDF
+    date: str | None = None  # the document's date, ISO "YYYY-MM-DD" (ingest.dates), None when it has none
 
     def to_json(self) -> dict[str, object]:
         d = asdict(self)
