@@ -40,6 +40,14 @@ def test_tsv_words_become_lines_paragraphs_and_character_boxes() -> None:
     first, last_of_lead = page.glyphs[0], page.glyphs[3]
     assert (first.x0, first.top, first.bottom) == (50.0, 25.0, 35.0)  # pixels / scale = points
     assert last_of_lead.x1 == pytest.approx(70.0)  # the word's right edge: the width shared out evenly
+    assert page.legible_words == 4 and page.legible
+
+
+def test_a_picture_read_as_a_few_unsure_letters_is_not_text() -> None:
+    unsure = _row(5, 1, 1, 1, 10, 10, 40, 20, "MM").replace("\t90\t", "\t57\t")  # what a noise image gave
+    tsv = _HEADER + unsure + _row(5, 1, 1, 1, 60, 10, 5, 20, "|")
+    page = _page_from_tsv(tsv, scale=1.0)
+    assert page.text == "MM |" and page.legible_words == 0 and not page.legible
 
 
 def test_a_failing_tesseract_is_a_one_line_error(tmp_path: Path) -> None:

@@ -17,9 +17,11 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from assistant.ingest.normalise import normalise_basic
+from assistant.ingest.normalise import WORD, normalise_basic
 from assistant.ingest.types import Glyph
 
+LEGIBLE_CONFIDENCE = 80.0  # Tesseract's per-word confidence (0-100); printed text mostly scores above 90
+MIN_LEGIBLE_WORDS = 3
 OCR_DPI = 300  # Tesseract's documented sweet spot for body text
 _TIMEOUT_S = 120.0
 TESSERACT_ENV = "ASSISTANT_TESSERACT"  # a path to the program; "none" turns OCR off (as if it were missing)
@@ -30,6 +32,12 @@ INSTALL_HINT = "install Tesseract to read it (Debian: apt-get install tesseract-
 class OcrPage:
     text: str  # lines of words joined by single spaces; blocks and paragraphs separated by an empty line
     glyphs: list[Glyph]  # the text's non-space characters, in order (ingest.types.Glyph, as a text layer gives)
+    legible_words: int = 0  # words of two or more letters Tesseract is fairly sure of (LEGIBLE_CONFIDENCE)
+
+    @property
+    def legible(self) -> bool:
+        """Text, not a picture: Tesseract "reads" a few letters into any photo or pattern ("MM", "|")."""
+        return self.legible_words >= MIN_LEGIBLE_WORDS
 
 
 class OcrError(RuntimeError):
@@ -60,21 +68,25 @@ def ocr_image(png: bytes, scale: float, program: str) -> OcrPage:
     return _page_from_tsv(done.stdout.decode("utf-8", "replace"), scale)
 
 
-def _words(tsv: str) -> Iterator[tuple[tuple[int, int, int], str, float, float, float, float]]:
-    """(block, paragraph, line) key, text and box in pixels of each recognised word, in reading order."""
+def _words(tsv: str) -> Iterator[tuple[tuple[int, int, int], str, float, float, float, float, float]]:
+    """(block, paragraph, line) key, text, box in pixels and confidence of each recognised word, in reading
+    order."""
     for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
         text = normalise_basic(row.get("text") or "").replace(" ", "")  # ligatures unfolded, as page text has them
         if row.get("level") != "5" or not text:
             continue
         left, top, width, height = (float(row[k]) for k in ("left", "top", "width", "height"))
-        yield (int(row["block_num"]), int(row["par_num"]), int(row["line_num"])), text, left, top, width, height
+        yield ((int(row["block_num"]), int(row["par_num"]), int(row["line_num"])), text, left, top, width, height,
+               float(row.get("conf") or 0))
 
 
 def _page_from_tsv(tsv: str, scale: float) -> OcrPage:
     lines: list[str] = []
     glyphs: list[Glyph] = []
     last: tuple[int, int, int] | None = None
-    for key, word, left, top, width, height in _words(tsv):
+    legible = 0
+    for key, word, left, top, width, height, conf in _words(tsv):
+        legible += conf >= LEGIBLE_CONFIDENCE and len(max(WORD.findall(word), key=len, default="")) >= 2
         if last is None or key != last:
             if last is not None and key[:2] != last[:2]:
                 lines.append("")  # a new block or paragraph: an empty line, as a text layer would show it
@@ -85,7 +97,7 @@ def _page_from_tsv(tsv: str, scale: float) -> OcrPage:
         step = width / len(word)  # Tesseract boxes words, not characters: share the width out evenly
         glyphs.extend(Glyph(ch, (left + i * step) / scale, top / scale, (left + (i + 1) * step) / scale,
                             (top + height) / scale) for i, ch in enumerate(word))
-    return OcrPage("\n".join(lines), glyphs)
+    return OcrPage("\n".join(lines), glyphs, legible)
 
 
 def render_for_ocr(page: object, dpi: int = OCR_DPI) -> tuple[bytes, float]:

@@ -92,6 +92,6 @@ def read_scanned_pages(data: bytes, texts: list[str]) -> ScannedPages:
             failed.append(i)
             reason = f"no text layer (scanned?) and OCR failed: {exc}"
             continue
-        if WORD.search(page.text):
+        if page.legible:  # else a picture, not text: the page stays empty, as a blank page does
             read[i] = page
     return ScannedPages(read, tuple(failed), reason)
