@@ -40,7 +40,7 @@ from assistant.index.vector_index import choose
 
 PREFIX = "assistant"
 KINDS = ("docs", "sentences", "chunks")
-_BATCH = 256
+_BATCH = max(1, int(os.environ.get("ASSISTANT_QDRANT_BATCH", "256")))  # points per upsert request
 _CLIENTS: dict[str, QdrantClient] = {}  # one per store and process: local mode locks its folder per client
 _UNIT_FIELDS = {"sentences": ("page", "start", "end", "boilerplate"), "chunks": ("page", "first", "last", "start",
                                                                                    "end")}
