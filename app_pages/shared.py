@@ -1,7 +1,8 @@
 """What every page shares: the folders, the one cached Assistant (index built on first start), settings keys.
 
 The documents and index folders come from ASSISTANT_DOCS_DIR and ASSISTANT_INDEX_DIR (default: documents/ and
-index/ next to app.py), so tests can point the app at an already built index or at a temporary copy.
+index/ next to app.py), so tests can point the app at an already built index or at a temporary copy;
+ASSISTANT_STORE puts the index on Qdrant instead (``qdrant://HOST:PORT``, as ``assistant --store``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from pathlib import Path
 import streamlit as st
 
 from assistant.api import Assistant
+from assistant.config import STORE_ENV
 from assistant.errors import IndexUnavailable
 from assistant.index.build import BuildReport, Problem
-from assistant.index.store import POINTER, IndexStore
+from assistant.index.store import IndexStore
 from assistant.ingest.documents import discover
 from assistant.library import DEFAULT_STRICTNESS
 from assistant.render import notice_html
@@ -51,8 +53,8 @@ class Library:
 
 
 @st.cache_resource(show_spinner=False)
-def _library(docs_dir: str, index_dir: str) -> Library:
-    return Library(Assistant(index_dir), Path(docs_dir))
+def _library(docs_dir: str, index_dir: str, store: str) -> Library:
+    return Library(Assistant(index_dir, store=store or None), Path(docs_dir))
 
 
 def update_index(library: Library, label: str, first_start: bool = False) -> BuildReport | None:
@@ -103,11 +105,14 @@ def get_library() -> Library:
     if not docs_dir.is_dir():
         st.html(notice_html("error", f"The documents folder {docs_dir} does not exist. Create it, or set {DOCS_ENV}."))
         st.stop()
-    library = _library(str(docs_dir), str(index_dir))
+    library = _library(str(docs_dir), str(index_dir), os.environ.get(STORE_ENV, ""))
     if not library.ready:
         with library.lock:  # a second session opened during the first build waits for it instead of racing it
             if not library.ready:
-                first = not (library.assistant.index_dir / POINTER).is_file()
+                try:
+                    first = not library.assistant.storage.current()
+                except IndexUnavailable:  # a Qdrant server that is down: the build below says so
+                    first = True
                 update_index(library, "Building the index" if first else "Checking the index for changed documents",
                              first_start=first)
     return library

@@ -19,7 +19,7 @@ from assistant.config import DEFAULT_INDEX_DIR, AnswerSettings, IndexSettings
 from assistant.embedding.embedder import Embedder, index_cache_dir
 from assistant.errors import ReaderUnavailable
 from assistant.index.build import BuildReport, Problem, build_index
-from assistant.index.storage import LocalFolder
+from assistant.index.storage import open_storage
 from assistant.index.store import IndexStore
 from assistant.query.per_document import PerDocumentAnswer, ask_per_document
 from assistant.query.pipeline import Pipeline, Trace
@@ -41,12 +41,14 @@ class Snapshot:
 
 
 class Assistant:
-    def __init__(self, index_dir: Path | str = DEFAULT_INDEX_DIR, settings: AnswerSettings | None = None) -> None:
+    def __init__(self, index_dir: Path | str = DEFAULT_INDEX_DIR, settings: AnswerSettings | None = None,
+                 store: str | None = None) -> None:
+        """``store``: None for the local folder ``index_dir``, or a Qdrant store (``storage.open_storage``)."""
         self.index_dir = Path(index_dir)
         self.settings = settings or AnswerSettings()
         self._lock = threading.Lock()
         self._snap: Snapshot | None = None
-        self.storage = LocalFolder(self.index_dir)  # index.backend.BuildStorage: where builds are loaded from
+        self.storage = open_storage(self.index_dir, store)  # index.backend.BuildStorage: where builds are loaded from
 
     def snapshot(self) -> Snapshot:
         """The current build, loaded once; reloaded whole when another build has replaced it."""
@@ -80,7 +82,7 @@ class Assistant:
     def build(self, docs_dir: Path | str, settings: IndexSettings | None = None,
               on_progress: Callable[[int, int], None] | None = None,
               on_problem: Callable[[Problem], None] | None = None) -> BuildReport:
-        return build_index(Path(docs_dir), self.index_dir, settings, on_progress, on_problem)
+        return build_index(Path(docs_dir), self.index_dir, settings, on_progress, on_problem, storage=self.storage)
 
     def cite(self, quote: str) -> Citation:
         """Where the quote occurs: exact (folded), near (with a word diff) or not_found (closest passages)."""

@@ -1,7 +1,7 @@
 """Command line: ``assistant index``, ``ask``, ``cite`` and ``eval`` (contracts in DESIGN.md).
 
-Every subcommand takes ``--index DIR`` and ``--json``. Exit 0 on success, 2 on bad usage or bad input (including
-files that could not be indexed, after every good file was indexed), with a one-line error on stderr.
+Every subcommand takes ``--index DIR``, ``--store`` and ``--json``. Exit 0 on success, 2 on bad usage or bad input
+(including files that could not be indexed, after every good file was indexed), with a one-line error on stderr.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.config import DEFAULT_DOCS_DIR, DEFAULT_INDEX_DIR, AnswerSettings, IndexSettings
+from assistant.config import DEFAULT_DOCS_DIR, DEFAULT_INDEX_DIR, STORE_ENV, AnswerSettings, IndexSettings
 from assistant.errors import IndexUnavailable
 from assistant.render import OCR_LABEL
 from assistant.terminal import json_line, term
@@ -33,6 +33,7 @@ class _Parser(argparse.ArgumentParser):
 def _common() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--index", type=Path, default=DEFAULT_INDEX_DIR, help="index folder (default: index/)")
+    p.add_argument("--store", default=os.environ.get(STORE_ENV) or None, help="qdrant+local:PATH or qdrant://HOST:PORT")
     p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     return p
 
@@ -82,6 +83,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from assistant.index.build import EmptyBuildRefused, build_index
+    from assistant.index.storage import open_storage
 
     if args.max_file_mb is not None and not (args.max_file_mb > 0 and math.isfinite(args.max_file_mb)):
         return _fail("--max-file-mb must be a positive number")
@@ -101,7 +103,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         sys.stderr.write(f"skipped {term(p.doc)}: {term(p.reason)}\n")
 
     try:
-        report = build_index(args.docs, args.index, settings, progress, problem, allow_empty=args.allow_empty)
+        report = build_index(args.docs, args.index, settings, progress, problem, allow_empty=args.allow_empty,
+                             storage=open_storage(args.index, args.store))
     except FileNotFoundError as exc:
         return _fail(str(exc))
     except EmptyBuildRefused as exc:
@@ -183,7 +186,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return _fail("--k must be between 1 and 50")
     if args.format != "text" and (args.json or args.question == "-"):
         return _fail("--format markdown|csv takes one question, without --json ('ask -' prints JSON lines)")
-    assistant = Assistant(args.index, AnswerSettings(reader=not args.no_reader))
+    assistant = Assistant(args.index, AnswerSettings(reader=not args.no_reader), args.store)
     if args.per_doc:
         if args.k is not None:
             return _fail("--k does not apply to --per-doc (one quote per document)")
@@ -291,7 +294,7 @@ def cmd_cite(args: argparse.Namespace) -> int:
     from assistant.api import Assistant
     from assistant.cite.types import BadQuote
 
-    assistant = Assistant(args.index)
+    assistant = Assistant(args.index, store=args.store)
     return _for_each_input(args.quote, "quote", assistant.cite, BadQuote, _print_citation, args.json)
 
 
@@ -303,8 +306,7 @@ def _cell(text: str | None, width: int) -> str:
 def _print_report(report) -> None:
     from assistant.evaluation import failures_first
 
-    m = report.metrics
-    k = report.k
+    m, k = report.metrics, report.k
     print(f"{m['questions']} questions ({m['answerable']} answerable, {m['unanswerable']} unanswerable)\n")
     rows = [
         ("answer@1", m["answer@1"]), (f"answer@{k}", m[f"answer@{k}"]), ("doc hit@1", m["doc_hit@1"]),
@@ -321,8 +323,7 @@ def _print_report(report) -> None:
     print(f"\n{'':2s}{'id':14s} {'result':6s} {'rank':>4s}  {'question':40s} {'expected':28s} got")
     for r in failures_first(report.results):
         expected = " | ".join(r.expected) if r.expected else "(unanswerable)"
-        got = r.got if r.answered else "(abstained)"
-        rank = str(r.rank) if r.rank is not None else "-"
+        got, rank = r.got if r.answered else "(abstained)", str(r.rank) if r.rank is not None else "-"
         print(f"  {_cell(r.id, 14):14s} {'pass' if r.passed else 'FAIL':6s} {rank:>4s}  {_cell(r.question, 40):40s} "
               f"{_cell(expected, 28):28s} {_cell(got, 60)}")
 
@@ -351,10 +352,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if not items:
         return _fail(f"gold file {args.gold} has no questions")
     bar = None if args.quiet else tqdm(total=len(items), desc="Evaluating", unit="q", file=sys.stderr)
-    report = evaluate(Assistant(args.index, AnswerSettings(reader=not args.no_reader)), items, k=args.k,
+    report = evaluate(Assistant(args.index, AnswerSettings(reader=not args.no_reader), args.store), items, k=args.k,
                       on_progress=(lambda done, total: bar.update(done - bar.n)) if bar else None)
-    if bar is not None:
-        bar.close()
+    _ = bar.close() if bar is not None else None
     data = report.to_json()
     if args.json:  # shown first: if writing --out fails after all, the results are still on the screen
         print(json_line(data))

@@ -20,6 +20,7 @@ BACKENDS = ("torch", "onnx", "onnx-int8")  # sentence-transformers; ONNX Runtime
 # 1.15-1.25x), cosine with torch mean 0.994 / min 0.988, and gold answer@3 is unchanged (tune 0.814, test 0.861).
 DEFAULT_BACKEND = "onnx-int8"
 BACKEND_ENV = "ASSISTANT_BACKEND"
+STORE_ENV = "ASSISTANT_STORE"  # a Qdrant store for every command and the app (index.storage.open_storage)
 DEFAULT_INDEX_DIR = Path("index")
 DEFAULT_DOCS_DIR = Path("documents")
 DEFAULT_MAX_FILE_MB = 100.0  # a 400-page scanned report is ~50 MB; text-layer reports are a few MB

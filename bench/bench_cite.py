@@ -1,11 +1,12 @@
 """Citation lookup latency and verdicts on the bundled corpus, model warm.
 
-    .venv/bin/python bench/bench_cite.py [--index index] [--n 50] [--out PATH]
+    .venv/bin/python bench/bench_cite.py [--index index] [--store qdrant+local:PATH] [--n 50] [--out PATH]
 
 Lookups are made from the index itself with a fixed seed: verbatim sentences (expected exact), the same
 sentences with one word dropped and one replaced (expected near), and invented sentences that mix the corpus's
 own vocabulary in new orders (expected not_found). Reports p50/p95 per kind and overall, and how often the
-verdict was the expected one. Writes bench/results/cite.json (or --out).
+verdict was the expected one, and every lookup's verdict (to compare backends: ``--store``). Writes
+bench/results/cite.json (or --out).
 """
 
 from __future__ import annotations
@@ -52,18 +53,21 @@ def make_lookups(assistant: Assistant, n: int, seed: int = 7) -> list[tuple[str,
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--index", type=Path, default=ROOT / "index")
+    ap.add_argument("--store", default=None, help="a Qdrant store (as `assistant --store`); default: --index")
     ap.add_argument("--n", type=int, default=50)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "cite.json")
     args = ap.parse_args()
-    assistant = Assistant(existing_index(args.index))
+    assistant = Assistant(args.index if args.store else existing_index(args.index), store=args.store)
     assistant.warm_up()
     lookups = make_lookups(assistant, args.n)
     times: dict[str, list[float]] = {}
     right: dict[str, int] = {}
+    verdicts: list[str] = []
     for kind, quote in lookups:
         t0 = time.perf_counter()
         verdict = assistant.cite(quote).verdict
         ms = (time.perf_counter() - t0) * 1e3
+        verdicts.append(verdict)
         times.setdefault(kind, []).append(ms)
         times.setdefault("all", []).append(ms)
         ok = verdict == kind or (kind == "near" and verdict == "exact")
@@ -79,7 +83,7 @@ def main() -> None:
     store = assistant.store
     result = {"command": "python bench/bench_cite.py", "date": time.strftime("%Y-%m-%d"),
               "machine": "2 cores, CPU only, torch backend", "chunks": store.n_chunks,
-              "sentences": store.n_sentences, "lookups": rows}
+              "sentences": store.n_sentences, "store": args.store or "local", "lookups": rows, "verdicts": verdicts}
     args.out.write_text(json.dumps(result, indent=1))
     print(f"wrote {args.out}")
 

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import REPO_ROOT, TINY_FILES, write_corpus
 
 # Every way out to the network raises, and is recorded in ``attempts``: the start of each guarded child script.
@@ -61,5 +62,15 @@ def test_model_load_index_ask_and_cite_open_no_connection(tmp_path: Path) -> Non
     index_report, answer, citation, guard = run_guarded(tmp_path)
     assert guard == {"codes": [0, 0, 0], "attempts": []}
     assert index_report["n_documents"] == 3 and index_report["embedded"] > 0
+    assert answer["answered"] and "Agnes Pollard" in answer["quotes"][0]["text"]
+    assert citation["verdict"] == "exact" and citation["matches"][0]["doc"] == "harbour.txt"
+
+
+def test_the_qdrant_local_store_opens_no_connection(tmp_path: Path) -> None:
+    """The same run with ``ASSISTANT_STORE=qdrant+local:PATH`` (the Qdrant backend in-process): no socket either."""
+    pytest.importorskip("qdrant_client", reason="the scale extras: pip install -e '.[scale]'")
+    index_report, answer, citation, guard = run_guarded(tmp_path, ASSISTANT_STORE=f"qdrant+local:{tmp_path / 'q'}")
+    assert guard == {"codes": [0, 0, 0], "attempts": []}
+    assert index_report["index_path"].startswith("qdrant+local:") and index_report["embedded"] > 0
     assert answer["answered"] and "Agnes Pollard" in answer["quotes"][0]["text"]
     assert citation["verdict"] == "exact" and citation["matches"][0]["doc"] == "harbour.txt"

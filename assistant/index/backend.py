@@ -153,6 +153,14 @@ class BuildStorage(Protocol):
 
     def read_manifest(self) -> dict | None: ...
 
+    def where(self, build: str) -> str:
+        """Where build ``build`` lives, for reports (a folder, or a store's collections)."""
+        ...
+
+    def lexical(self, token_lists: list[list[str]]) -> object:
+        """The keyword index of one kind of unit from its token lists, in the form ``write`` takes it."""
+        ...
+
     def load(self) -> IndexBackend: ...
 
     def write(self, manifest: dict, docs: list[DocRecord], arrays: dict[str, np.ndarray], sent_vectors: np.ndarray,

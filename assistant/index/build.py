@@ -19,9 +19,9 @@ import numpy as np
 from assistant.config import IndexSettings
 from assistant.digest import file_sha256
 from assistant.embedding.embedder import Embedder, index_cache_dir
-from assistant.index.backend import DocRecord
+from assistant.index.backend import BuildStorage, DocRecord
 from assistant.index.boilerplate import boilerplate_flags
-from assistant.index.lexical import Bm25Index, tokenize
+from assistant.index.lexical import tokenize
 from assistant.index.page_boxes import PageBoxes
 from assistant.index.storage import LocalFolder
 from assistant.index.store import (
@@ -216,15 +216,19 @@ def build_index(
     on_progress: ProgressFn | None = None,
     on_problem: Callable[[Problem], None] | None = None,
     allow_empty: bool = False,
+    storage: BuildStorage | None = None,
 ) -> BuildReport:
     """Bring the index at ``index_dir`` up to date with ``docs_dir``; see the module docstring.
 
     Raises EmptyBuildRefused rather than remove every document of a non-empty index, unless ``allow_empty``.
+    ``storage`` is where builds are kept (``storage.open_storage``; default: the local folder ``index_dir``).
     """
     if not docs_dir.is_dir():
         raise FileNotFoundError(f"documents folder not found: {docs_dir}")
-    with LocalFolder(index_dir).lock():
-        return _build(docs_dir, index_dir, settings or IndexSettings(), on_progress, on_problem, allow_empty)
+    storage = storage or LocalFolder(index_dir)
+    with storage.lock():
+        return _build(docs_dir, index_dir, storage, settings or IndexSettings(), on_progress, on_problem,
+                      allow_empty)
 
 
 def _refuse_empty(manifest: dict | None, units: list[_Units], docs_dir: Path, allow_empty: bool) -> None:
@@ -236,10 +240,11 @@ def _refuse_empty(manifest: dict | None, units: list[_Units], docs_dir: Path, al
                             "could be indexed (an empty, wrong or unmounted documents folder?)")
 
 
-def _build(docs_dir: Path, index_dir: Path, settings: IndexSettings, on_progress: ProgressFn | None,
-           on_problem: Callable[[Problem], None] | None, allow_empty: bool = False) -> BuildReport:
+def _build(docs_dir: Path, index_dir: Path, storage: BuildStorage, settings: IndexSettings,
+           on_progress: ProgressFn | None, on_problem: Callable[[Problem], None] | None,
+           allow_empty: bool = False) -> BuildReport:
     t0 = time.perf_counter()
-    manifest, old, rebuild_reason = _previous(index_dir, settings)
+    manifest, old, rebuild_reason = _previous(storage, settings)
     old_ids = {d.doc: i for i, d in enumerate(old.docs)} if old else {}
     embedder = Embedder(settings.model, settings.backend, index_cache_dir(index_dir))
 
@@ -276,25 +281,25 @@ def _build(docs_dir: Path, index_dir: Path, settings: IndexSettings, on_progress
 
     nothing_to_do = old is not None and not added and not changed and not removed
     embedded = 0
-    folder: Path | None = old.path if old is not None else None
+    folder = storage.where(old.path.name) if old is not None else None
     if nothing_to_do:
-        LocalFolder(index_dir).clean(keep=old.path.name)  # what an interrupted build left behind
+        storage.clean(keep=old.path.name)  # what an interrupted build left behind
     else:
-        embedded, folder = _write_new_build(index_dir, units, settings, embedder, problems, on_progress)
+        embedded, folder = _write_new_build(storage, units, settings, embedder, problems, on_progress)
     return BuildReport(
         added=tuple(added), changed=tuple(changed), removed=tuple(removed), unchanged=tuple(unchanged),
         problems=tuple(sorted(problems, key=lambda p: p.doc)), n_documents=len(units),
         n_pages=sum(len(u.record.pages) for u in units),
         n_sentences=sum(len(u.sents) for u in units), n_chunks=sum(len(u.chunks) for u in units),
         embedded=embedded, seconds=time.perf_counter() - t0, rebuild_reason=rebuild_reason,
-        written=not nothing_to_do, index_path=str(folder) if folder else None,
+        written=not nothing_to_do, index_path=folder,
         notes=tuple(Problem(u.record.doc, note) for u in units for note in u.record.notes),
     )
 
 
-def _previous(index_dir: Path, settings: IndexSettings) -> tuple[dict | None, IndexStore | None, str | None]:
+def _previous(storage: BuildStorage, settings: IndexSettings,
+              ) -> tuple[dict | None, IndexStore | None, str | None]:
     """The current build's manifest, the build itself when it can be reused, and why not when it cannot."""
-    storage = LocalFolder(index_dir)
     manifest = storage.read_manifest()
     rebuild_reason = _rebuild_reason(manifest, settings)
     old: IndexStore | None = None
@@ -328,9 +333,9 @@ def _unchanged_or_to_load(files: tuple[Path, ...], docs_dir: Path, settings: Ind
     return kept, to_load
 
 
-def _write_new_build(index_dir: Path, units: list[_Units], settings: IndexSettings, embedder: Embedder,
-                     problems: list[Problem], on_progress: ProgressFn | None) -> tuple[int, Path]:
-    """Embed what is new, assemble every unit and write the build; (texts embedded, the new build folder)."""
+def _write_new_build(storage: BuildStorage, units: list[_Units], settings: IndexSettings, embedder: Embedder,
+                     problems: list[Problem], on_progress: ProgressFn | None) -> tuple[int, str]:
+    """Embed what is new, assemble every unit and write the build; (texts embedded, where the new build is)."""
     embedded = _embed_new(units, embedder, on_progress)
     arrays, sent_vectors, chunk_vectors = _assemble(units, settings, embedder.dimension)
     sent_tokens = [tokenize(u.record.pages[p][s:e]) for u in units for p, s, e in u.sents]
@@ -350,7 +355,6 @@ def _write_new_build(index_dir: Path, units: list[_Units], settings: IndexSettin
         "problems": [{"doc": p.doc, "reason": p.reason} for p in problems],
     }
     boxes = PageBoxes.from_pages([u.boxes for u in units], [u.record.page_numbers for u in units])
-    name = LocalFolder(index_dir).write(new_manifest, [u.record for u in units], arrays, sent_vectors,
-                                        chunk_vectors, Bm25Index.build(sent_tokens), Bm25Index.build(chunk_tokens),
-                                        boxes)
-    return embedded, index_dir / name
+    name = storage.write(new_manifest, [u.record for u in units], arrays, sent_vectors, chunk_vectors,
+                         storage.lexical(sent_tokens), storage.lexical(chunk_tokens), boxes)
+    return embedded, storage.where(name)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.index.backend import DocRecord
+from assistant.errors import IndexUnavailable
+from assistant.index.backend import BuildStorage, DocRecord
 from assistant.index.lexical import Bm25Index
 from assistant.index.page_boxes import PageBoxes
 from assistant.index.store import (
@@ -44,6 +45,12 @@ class LocalFolder:
     def load(self) -> IndexStore:
         return load_store(self.root)
 
+    def where(self, build: str) -> str:
+        return str(self.root / build)
+
+    def lexical(self, token_lists: list[list[str]]) -> Bm25Index:
+        return Bm25Index.build(token_lists)
+
     def write(self, manifest: dict, docs: list[DocRecord], arrays: dict[str, np.ndarray], sent_vectors: np.ndarray,
               chunk_vectors: np.ndarray, sent_lexical: Bm25Index, chunk_lexical: Bm25Index,
               page_boxes: PageBoxes | None = None) -> str:
@@ -52,3 +59,22 @@ class LocalFolder:
 
     def clean(self, keep: str) -> None:
         remove_stale(self.root, keep)
+
+
+SCALE_EXTRAS = 'pip install -e ".[scale]"'
+
+
+def open_storage(index_dir: Path | str, store: str | None = None) -> BuildStorage:
+    """The storage a command names: the local folder ``index_dir`` by default, or a Qdrant store
+    (``qdrant+local:PATH``, ``qdrant://HOST:PORT``; the ``--index`` folder then keeps only the model cache and
+    the build lock). Qdrant needs the optional extras; without them this says how to install them."""
+    if not store:
+        return LocalFolder(index_dir)
+    if not store.startswith(("qdrant+local:", "qdrant://")):
+        raise IndexUnavailable(f"unknown store {store!r}: use qdrant+local:PATH or qdrant://HOST:PORT")
+    try:
+        from assistant.index.qdrant_store import QdrantStorage
+    except ImportError as exc:
+        raise IndexUnavailable(f"--store {store} needs the optional Qdrant client, which is not installed: "
+                               f"{SCALE_EXTRAS}") from exc
+    return QdrantStorage(store, Path(index_dir))
