@@ -50,9 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_index.add_argument("--allow-empty", action="store_true",
                          help="allow a build that removes every document (refused otherwise: a wrong or unmounted "
                               "documents folder would wipe the index)")
-    p_index.add_argument("--ray", metavar="ADDRESS",
-                         help="load, split and embed new documents on a Ray cluster: HOST:PORT, ray://HOST:PORT, or "
-                              "local[:N] to start N local workers (needs the scale extra)")
+    p_index.add_argument("--ray", metavar="ADDRESS", help="load, split and embed new documents on a Ray cluster: "
+                         "HOST:PORT, ray://HOST:PORT, or local[:N] to start N local workers (docs/SCALING.md)")
     p_ask = sub.add_parser("ask", parents=[common], help="answer a question ('-' reads one question a line)")
     p_ask.add_argument("question", help="the question, or '-' to read questions from stdin")
     p_ask.add_argument("--k", type=int, default=None, help="number of quotes (default 3)")
@@ -85,7 +84,6 @@ def cmd_index(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from assistant.index.build import EmptyBuildRefused, build_index
-    from assistant.index.ray_build import RayUnavailable, parse_address
 
     if args.max_file_mb is not None and not (args.max_file_mb > 0 and math.isfinite(args.max_file_mb)):
         return _fail("--max-file-mb must be a positive number")
@@ -105,18 +103,11 @@ def cmd_index(args: argparse.Namespace) -> int:
         sys.stderr.write(f"skipped {term(p.doc)}: {term(p.reason)}\n")
 
     try:
-        if args.ray is not None:
-            parse_address(args.ray)
-        report = build_index(args.docs, args.index, settings, progress, problem, allow_empty=args.allow_empty,
-                             ray=args.ray)
-    except RayUnavailable as exc:  # not installed, cluster unreachable, a worker lost: the old index stays
-        return _fail(str(exc))
+        report = build_index(args.docs, args.index, settings, progress, problem, args.allow_empty, args.ray)
     except FileNotFoundError as exc:
         return _fail(str(exc))
     except EmptyBuildRefused as exc:
         return _fail(f"{exc}; pass --allow-empty to empty the index")
-    except ValueError as exc:  # a malformed --ray address (parse_address)
-        return _fail(str(exc))
     except OSError as exc:  # e.g. the index folder is not writable or the disk is full: the old index stays
         return _fail(f"cannot write the index in {args.index}: {exc.strerror or exc}; the previous index is unchanged")
     finally:
@@ -131,12 +122,10 @@ def cmd_index(args: argparse.Namespace) -> int:
         if report.rebuild_reason:
             print(f"Clean rebuild: {term(report.rebuild_reason)}")
         state = "updated" if report.written else "already up to date"
-        print(
-            f"Index {state}: {report.n_documents} documents, {report.n_pages} pages, {report.n_chunks} chunks, "
-            f"{report.n_sentences} sentences ({len(report.added)} added, {len(report.changed)} changed, "
-            f"{len(report.removed)} removed, {len(report.unchanged)} unchanged; {report.embedded} texts embedded "
-            f"in {report.seconds:.1f} s)"
-        )
+        print(f"Index {state}: {report.n_documents} documents, {report.n_pages} pages, {report.n_chunks} chunks, "
+              f"{report.n_sentences} sentences ({len(report.added)} added, {len(report.changed)} changed, "
+              f"{len(report.removed)} removed, {len(report.unchanged)} unchanged; {report.embedded} texts embedded "
+              f"in {report.seconds:.1f} s)")
     for note in report.notes:
         sys.stderr.write(f"partly read {term(note.doc)}: {term(note.reason)}\n")
     if report.problems:

@@ -44,7 +44,7 @@ def _row(report: BuildReport, seconds: float) -> dict[str, object]:
         "seconds": round(seconds, 1), "documents": report.n_documents, "pages": report.n_pages,
         "sentences": report.n_sentences, "chunks": report.n_chunks, "texts_embedded": report.embedded,
         "texts_per_s": round(report.embedded / seconds, 1), "chunks_per_s": round(report.n_chunks / seconds, 2),
-        "seconds_per_million_chunks_h": round(seconds / report.n_chunks * 1e6 / 3600, 1),
+        "hours_per_million_chunks": round(seconds / report.n_chunks * 1e6 / 3600, 1),
     }
 
 

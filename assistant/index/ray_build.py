@@ -30,6 +30,7 @@ import numpy as np
 
 from assistant.config import IndexSettings
 from assistant.embedding.embedder import Embedder
+from assistant.errors import IndexUnavailable
 from assistant.index.build import _prepare, _Units
 from assistant.ingest.documents import DocumentError, load_document
 from assistant.ingest.parallel import failure_reason
@@ -39,22 +40,23 @@ LOCAL = "local"
 OBJECT_STORE_BYTES = 256 * 2**20  # a local cluster's shared memory: batches are a few MB at most
 
 
-class RayUnavailable(RuntimeError):
-    """Ray is not installed, the cluster cannot be reached, or it failed mid-build: a one-line reason."""
+class RayUnavailable(IndexUnavailable):
+    """Ray is not installed, the address is malformed, the cluster cannot be reached, or it failed mid-build. A
+    subclass of IndexUnavailable so that every interface shows it as its one-line error (no index was written)."""
 
 
 def parse_address(address: str) -> tuple[str | None, int | None]:
-    """(address to connect to, None) or (None, workers of a local cluster to start); ValueError if malformed."""
+    """(address to connect to, None) or (None, workers of a local cluster to start); RayUnavailable if malformed."""
     address = address.strip()
     if address == LOCAL:
         return None, os.cpu_count() or 1
     if address.startswith(LOCAL + ":"):
         count = address[len(LOCAL) + 1 :]
         if not count.isdigit() or int(count) < 1:
-            raise ValueError(f"--ray {address}: expected local:N with N >= 1 workers")
+            raise RayUnavailable(f"--ray {address}: expected local:N with N >= 1 workers")
         return None, int(count)
     if not address:
-        raise ValueError("--ray needs an address (HOST:PORT, ray://HOST:PORT) or local[:N]")
+        raise RayUnavailable("--ray needs an address (HOST:PORT, ray://HOST:PORT) or local[:N]")
     return address, None
 
 
