@@ -63,6 +63,7 @@ def _compare(plain: Path, ray: Path) -> dict[str, object]:
 def _cluster_start_stop(workers: int, cache: Path) -> float:
     t0 = time.perf_counter()
     with RayCluster(f"local:{workers}", IndexSettings(), cache) as cluster:
+        cluster.connect()
         _ = cluster.workers
     return round(time.perf_counter() - t0, 1)
 

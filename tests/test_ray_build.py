@@ -9,6 +9,7 @@ Ray missing or a malformed address gives a one-line error and no build.
 
 from __future__ import annotations
 
+import socket
 import sys
 from pathlib import Path
 
@@ -103,3 +104,16 @@ def test_a_malformed_ray_address_is_refused(address: str, make_corpus: CorpusFac
     status = main(["index", str(make_corpus()), "--index", str(tmp_path / "index"), "--ray", address, "--quiet"])
     err = capsys.readouterr().err
     assert status == 2 and err.count("\n") == 1 and "--ray" in err, err
+
+
+def test_an_unreachable_ray_cluster_is_one_line_and_no_build(make_corpus: CorpusFactory, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("ray", reason='the Ray build needs the scale extra: pip install -e ".[scale]"')
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    index = tmp_path / "index"
+    status = main(["index", str(make_corpus()), "--index", str(index), "--ray", f"127.0.0.1:{port}", "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1 and f"cannot reach the Ray cluster at 127.0.0.1:{port}" in err, err
+    assert LocalFolder(index).current() == ""

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import socket
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -37,6 +38,8 @@ from assistant.ingest.parallel import failure_reason
 
 INSTALL_HINT = 'the Ray build needs Ray: pip install -e ".[scale]" (or pip install "ray[data]>=2.9")'
 LOCAL = "local"
+AUTH_HINT = ("; a cluster with token authentication (Ray's default) needs RAY_AUTH_MODE=token and its token here "
+             "(docs/SCALING.md)")
 OBJECT_STORE_BYTES = 256 * 2**20  # a local cluster's shared memory: batches are a few MB at most
 
 
@@ -103,7 +106,7 @@ class _EmbedWorker(_Worker):
 
 
 class RayCluster:
-    """A Ray cluster for one build (a context manager: started or joined on enter, a local one stopped on exit)."""
+    """A Ray cluster for one build (a context manager: started or joined on first use, a local one stopped on exit)."""
 
     def __init__(self, address: str, settings: IndexSettings, cache_dir: Path) -> None:
         self.address = address
@@ -112,30 +115,44 @@ class RayCluster:
         self.cache_dir = str(cache_dir)
         self._ray: Any = None
         self._started = False
+        self._connected = False
 
     def __enter__(self) -> RayCluster:
-        ray = _import_ray()
+        self._ray = _import_ray()  # Ray missing: said now, before anything is read
+        return self
+
+    def connect(self) -> None:
+        """Start or join the cluster, once, when there is work for it: a build with nothing new starts nothing."""
+        ray = self._ray
+        if self._connected:
+            return
         if not ray.is_initialized():
             quiet = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
+            try:
+                if self.remote is not None:
+                    _check_reachable(self.remote)
+            except (OSError, ValueError) as exc:
+                raise RayUnavailable(f"cannot reach the Ray cluster at {self.address}: {_first_line(exc)}") from exc
             try:
                 if self.remote is None:
                     ray.init(num_cpus=self.local_workers, object_store_memory=OBJECT_STORE_BYTES, **quiet)
                 else:
                     ray.init(address=self.remote, **quiet)
-            except (ConnectionError, RuntimeError, ValueError) as exc:
-                raise RayUnavailable(f"cannot reach the Ray cluster at {self.address}: {_first_line(exc)}") from exc
+            except (OSError, RuntimeError, ValueError) as exc:
+                hint = AUTH_HINT if self.remote is not None else ""
+                why = _first_line(exc)
+                raise RayUnavailable(f"cannot join the Ray cluster at {self.address}: {why}{hint}") from exc
             self._started = True
-        self._ray = ray
+        self._connected = True
         from ray.data import DataContext
 
         DataContext.get_current().enable_progress_bars = False
         logging.getLogger("ray.data").setLevel(logging.ERROR)
-        return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if self._started:
             self._ray.shutdown()
-            self._started = False
+        self._started = self._connected = False
 
     @property
     def workers(self) -> int:
@@ -167,6 +184,7 @@ class RayCluster:
     def _run(self, items: list[dict[str, Any]], worker: type[_Worker],
              args: tuple[IndexSettings, str, str]) -> list[dict[str, Any]]:
         """One Ray Data pipeline: rows -> ``worker`` actors (one row a batch, one actor per CPU) -> rows."""
+        self.connect()
         ray = self._ray
         dataset = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
             worker, fn_constructor_args=args, batch_size=1, concurrency=min(self.workers, len(items)), num_cpus=1,
@@ -175,6 +193,18 @@ class RayCluster:
             return list(dataset.iter_rows())
         except Exception as exc:  # a worker crash or a lost node: the build stops, the previous index stays current
             raise RayUnavailable(f"the Ray build on {self.address} failed: {_first_line(exc)}") from exc
+
+
+def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """ConnectionError unless HOST:PORT accepts a TCP connection: Ray itself retries an unreachable head for
+    minutes, printing warnings. ``auto`` (the cluster this machine belongs to) is left to Ray."""
+    if address == "auto":
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"expected HOST:PORT, got {address!r}")
+    with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+        pass
 
 
 def _first_line(exc: BaseException) -> str:
