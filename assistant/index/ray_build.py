@@ -135,7 +135,8 @@ class RayCluster:
                 raise RayUnavailable(f"cannot reach the Ray cluster at {self.address}: {_first_line(exc)}") from exc
             try:
                 if self.remote is None:
-                    ray.init(num_cpus=self.local_workers, object_store_memory=OBJECT_STORE_BYTES, **quiet)
+                    ray.init(address="local", num_cpus=self.local_workers, object_store_memory=OBJECT_STORE_BYTES,
+                             **quiet)  # "local": a new cluster, never one this machine already runs
                 else:
                     ray.init(address=self.remote, **quiet)
             except (OSError, RuntimeError, ValueError) as exc:
