@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_index.add_argument("--allow-empty", action="store_true",
                          help="allow a build that removes every document (refused otherwise: a wrong or unmounted "
                               "documents folder would wipe the index)")
+    p_index.add_argument("--ray", metavar="ADDRESS", help="load, split and embed new documents on a Ray cluster: "
+                         "HOST:PORT, ray://HOST:PORT, or local[:N] to start N local workers (docs/SCALING.md)")
     p_ask = sub.add_parser("ask", parents=[common], help="answer a question ('-' reads one question a line)")
     p_ask.add_argument("question", help="the question, or '-' to read questions from stdin")
     p_ask.add_argument("--k", type=int, default=None, help="number of quotes (default 3)")
@@ -104,7 +106,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     try:
         report = build_index(args.docs, args.index, settings, progress, problem, allow_empty=args.allow_empty,
-                             storage=open_storage(args.index, args.store))
+                             storage=open_storage(args.index, args.store), ray=args.ray)
     except FileNotFoundError as exc:
         return _fail(str(exc))
     except EmptyBuildRefused as exc:
@@ -123,12 +125,10 @@ def cmd_index(args: argparse.Namespace) -> int:
         if report.rebuild_reason:
             print(f"Clean rebuild: {term(report.rebuild_reason)}")
         state = "updated" if report.written else "already up to date"
-        print(
-            f"Index {state}: {report.n_documents} documents, {report.n_pages} pages, {report.n_chunks} chunks, "
-            f"{report.n_sentences} sentences ({len(report.added)} added, {len(report.changed)} changed, "
-            f"{len(report.removed)} removed, {len(report.unchanged)} unchanged; {report.embedded} texts embedded "
-            f"in {report.seconds:.1f} s)"
-        )
+        print(f"Index {state}: {report.n_documents} documents, {report.n_pages} pages, {report.n_chunks} chunks, "
+              f"{report.n_sentences} sentences ({len(report.added)} added, {len(report.changed)} changed, "
+              f"{len(report.removed)} removed, {len(report.unchanged)} unchanged; {report.embedded} texts embedded "
+              f"in {report.seconds:.1f} s)")
     for note in report.notes:
         sys.stderr.write(f"partly read {term(note.doc)}: {term(note.reason)}\n")
     if report.problems:

@@ -10,9 +10,11 @@ runs per index folder (``LocalFolder.lock``, the storage seam of backend.py), wh
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -34,7 +36,11 @@ from assistant.ingest.documents import Document, DocumentError, check_size, disp
 from assistant.ingest.parallel import failure_reason, load_documents
 from assistant.ingest.splitting import chunk_sentences, split_sentences
 
+if TYPE_CHECKING:
+    from assistant.index.ray_build import RayCluster
+
 ProgressFn = Callable[[int, int], None]
+BatchEncoder = Callable[[list[list[str]]], Iterator[tuple[int, np.ndarray]]]  # batches -> (batch number, vectors)
 
 
 class EmptyBuildRefused(ValueError):
@@ -97,6 +103,14 @@ def _record(document: Document) -> DocRecord:
     )
 
 
+def _prepare(document: Document, settings: IndexSettings, embedder: Embedder) -> _Units:
+    """A loaded document's units (no vectors yet) and its pages' character boxes: what the plain build does per
+    document, and what each Ray worker does (ray_build.py)."""
+    units = _split(_record(document), settings, embedder)
+    units.boxes = [page.boxes for page in document.pages]
+    return units
+
+
 def _split(record: DocRecord, settings: IndexSettings, embedder: Embedder) -> _Units:
     units = _Units(record)
     context_tokens = embedder.count_tokens([record.context])[0] + 2
@@ -136,9 +150,12 @@ def _reuse(store: IndexStore, doc_id: int) -> _Units:
     return units
 
 
-def _embed_new(units: list[_Units], embedder: Embedder, on_progress: ProgressFn | None) -> int:
+def _embed_new(units: list[_Units], embedder: Embedder, on_progress: ProgressFn | None,
+               encode: BatchEncoder | None = None) -> int:
     """Embed sentences and chunks of documents that have no vectors yet, longest first in batches; returns how
-    many texts got vectors (progress counts the distinct texts actually embedded)."""
+    many texts got vectors (progress counts the distinct texts actually embedded). ``encode`` embeds the same
+    batches elsewhere (a Ray cluster): int8 vectors depend a little on a text's batch, so the batches are made
+    here, once, whoever embeds them."""
     todo = [u for u in units if u.sent_vectors is None]
     texts: list[str] = []
     for u in todo:
@@ -153,11 +170,15 @@ def _embed_new(units: list[_Units], embedder: Embedder, on_progress: ProgressFn 
     order = sorted(range(len(unique)), key=lambda i: -len(unique[i]))
     unique_vectors = np.zeros((len(unique), embedder.dimension), dtype=np.float32)
     batch = 64
-    for b in range(0, len(order), batch):
-        ids = order[b : b + batch]
-        unique_vectors[ids] = embedder.encode([unique[i] for i in ids], batch_size=batch)
+    batches = [order[b : b + batch] for b in range(0, len(order), batch)]
+    encoded = (encode([[unique[i] for i in ids] for ids in batches]) if encode is not None else
+               ((n, embedder.encode([unique[i] for i in ids], batch_size=batch)) for n, ids in enumerate(batches)))
+    done = 0
+    for n, vectors in encoded:
+        unique_vectors[batches[n]] = vectors
+        done += len(batches[n])
         if on_progress:
-            on_progress(min(b + batch, len(order)), len(order))
+            on_progress(done, len(order))
     vectors = unique_vectors[slot]
     pos = 0
     for u in todo:
@@ -217,18 +238,30 @@ def build_index(
     on_problem: Callable[[Problem], None] | None = None,
     allow_empty: bool = False,
     storage: BuildStorage | None = None,
+    ray: str | None = None,
 ) -> BuildReport:
     """Bring the index at ``index_dir`` up to date with ``docs_dir``; see the module docstring.
 
     Raises EmptyBuildRefused rather than remove every document of a non-empty index, unless ``allow_empty``.
     ``storage`` is where builds are kept (``storage.open_storage``; default: the local folder ``index_dir``).
+    ``ray`` (a Ray address or ``local[:N]``): new and changed documents are loaded, split and embedded on that
+    Ray cluster (ray_build.py); the rest of the build is the same.
     """
     if not docs_dir.is_dir():
         raise FileNotFoundError(f"documents folder not found: {docs_dir}")
+    settings = settings or IndexSettings()
     storage = storage or LocalFolder(index_dir)
-    with storage.lock():
-        return _build(docs_dir, index_dir, storage, settings or IndexSettings(), on_progress, on_problem,
-                      allow_empty)
+    with storage.lock(), _on_ray(ray, settings, index_dir) as cluster:
+        return _build(docs_dir, index_dir, storage, settings, on_progress, on_problem, allow_empty, cluster)
+
+
+def _on_ray(address: str | None, settings: IndexSettings, index_dir: Path) -> AbstractContextManager[RayCluster | None]:
+    """The Ray cluster a build loads, splits and embeds on (started or joined for the build), or None."""
+    if address is None:
+        return nullcontext(None)
+    from assistant.index.ray_build import RayCluster
+
+    return RayCluster(address, settings, index_cache_dir(index_dir))
 
 
 def _refuse_empty(manifest: dict | None, units: list[_Units], docs_dir: Path, allow_empty: bool) -> None:
@@ -242,7 +275,7 @@ def _refuse_empty(manifest: dict | None, units: list[_Units], docs_dir: Path, al
 
 def _build(docs_dir: Path, index_dir: Path, storage: BuildStorage, settings: IndexSettings,
            on_progress: ProgressFn | None, on_problem: Callable[[Problem], None] | None,
-           allow_empty: bool = False) -> BuildReport:
+           allow_empty: bool = False, cluster: RayCluster | None = None) -> BuildReport:
     t0 = time.perf_counter()
     manifest, old, rebuild_reason = _previous(storage, settings)
     old_ids = {d.doc: i for i, d in enumerate(old.docs)} if old else {}
@@ -264,7 +297,11 @@ def _build(docs_dir: Path, index_dir: Path, storage: BuildStorage, settings: Ind
     for error in found.problems:
         report(display_name(error.path.relative_to(docs_dir).as_posix()), error)
     kept, to_load = _unchanged_or_to_load(found.files, docs_dir, settings, old, old_ids, report)
-    loaded = {path.relative_to(docs_dir).as_posix(): doc for path, doc in load_documents(to_load, docs_dir)}
+    loaded: dict[str, Document | DocumentError | _Units]
+    if cluster is not None:  # loaded and split on the Ray cluster's workers
+        loaded = dict(cluster.load_split(to_load, docs_dir, settings, embedder))
+    else:
+        loaded = {path.relative_to(docs_dir).as_posix(): doc for path, doc in load_documents(to_load, docs_dir)}
     for path in found.files:  # the folder's order, as before: unit ids follow it
         rel = path.relative_to(docs_dir).as_posix()
         if rel in kept:
@@ -273,8 +310,8 @@ def _build(docs_dir: Path, index_dir: Path, storage: BuildStorage, settings: Ind
         elif isinstance(loaded.get(rel), DocumentError):
             report(rel, loaded[rel])
         elif rel in loaded:
-            units.append(_split(_record(loaded[rel]), settings, embedder))
-            units[-1].boxes = [page.boxes for page in loaded[rel].pages]
+            done = loaded[rel]
+            units.append(done if isinstance(done, _Units) else _prepare(done, settings, embedder))
             (changed if rel in old_ids else added).append(rel)
     removed = sorted(set(old_ids) - {u.record.doc for u in units})
     _refuse_empty(manifest, units, docs_dir, allow_empty)
@@ -285,7 +322,8 @@ def _build(docs_dir: Path, index_dir: Path, storage: BuildStorage, settings: Ind
     if nothing_to_do:
         storage.clean(keep=old.path.name)  # what an interrupted build left behind
     else:
-        embedded, folder = _write_new_build(storage, units, settings, embedder, problems, on_progress)
+        embedded, folder = _write_new_build(storage, units, settings, embedder, problems, on_progress,
+                                            cluster.encode if cluster is not None else None)
     return BuildReport(
         added=tuple(added), changed=tuple(changed), removed=tuple(removed), unchanged=tuple(unchanged),
         problems=tuple(sorted(problems, key=lambda p: p.doc)), n_documents=len(units),
@@ -334,9 +372,10 @@ def _unchanged_or_to_load(files: tuple[Path, ...], docs_dir: Path, settings: Ind
 
 
 def _write_new_build(storage: BuildStorage, units: list[_Units], settings: IndexSettings, embedder: Embedder,
-                     problems: list[Problem], on_progress: ProgressFn | None) -> tuple[int, str]:
+                     problems: list[Problem], on_progress: ProgressFn | None,
+                     encode: BatchEncoder | None = None) -> tuple[int, str]:
     """Embed what is new, assemble every unit and write the build; (texts embedded, where the new build is)."""
-    embedded = _embed_new(units, embedder, on_progress)
+    embedded = _embed_new(units, embedder, on_progress, encode)
     arrays, sent_vectors, chunk_vectors = _assemble(units, settings, embedder.dimension)
     sent_tokens = [tokenize(u.record.pages[p][s:e]) for u in units for p, s, e in u.sents]
     chunk_tokens = [
