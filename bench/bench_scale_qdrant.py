@@ -1,16 +1,18 @@
 """bench_scale's store on ``qdrant+local`` beside the local backend: write time, ask p50, memory.
 
-    .venv/bin/python bench/bench_scale_qdrant.py [--size 100000] [--questions 20] [--out PATH]
+    .venv/bin/python bench/bench_scale_qdrant.py [--size 100000] [--questions 20] [--squad-only] [--out PATH]
 
 The store is bench_scale's (``scale_stores.ensure_store``: real subsets up to 15k chunks, synthetic beyond;
-cached). Both backends get the same units, vectors and tokens (every unit's text tokenised again by
-``lexical.tokenize``), written by each backend's ``BuildStorage.write``: the local folder (``write_store``: FAISS
-index chosen by size, bm25s) and Qdrant's embedded local mode (``QdrantStorage.write``: collections with dense
-and sparse vectors). "Build" here is that write (the embedding, the same for both, is not repeated). Asks are
-timed through ``Assistant.ask`` in this process, interleaved; memory is the resident growth of a fresh process
-from before the index loads to after it answered 10 questions (model included, as in bench_scale). Local mode
-is qdrant-client's in-process engine (brute force, in Python): it is the test double of a Qdrant server, and
-its latency says nothing about a server's. Writes bench/results/scale_qdrant.json (or --out).
+cached); with ``--squad-only`` a synthetic store of the same recipe whose sentences are spliced from SQuAD's alone
+(built here, not cached: it spares re-embedding the 65k SciFact texts when that bench index is stale). Both backends
+get the same units, vectors and tokens (every unit's text tokenised again by ``lexical.tokenize``), written by each
+backend's ``BuildStorage.write``: the local folder (``write_store``: FAISS index chosen by size, bm25s) and Qdrant's
+embedded local mode (``QdrantStorage.write``: collections with dense and sparse vectors). "Build" here is that write
+(the embedding, the same for both, is not repeated). Asks are timed through ``Assistant.ask`` in this process,
+interleaved; memory is the resident growth of a fresh process from before the index loads to after it answered 10
+questions (model included, as in bench_scale). Local mode is qdrant-client's in-process engine (brute force, in
+Python): it is the test double of a Qdrant server, and its latency says nothing about a server's.
+Writes bench/results/scale_qdrant.json (or --out).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_scale import git_commit, questions  # noqa: E402
 from metrics import pct  # noqa: E402
-from scale_stores import ensure_store  # noqa: E402
+from scale_stores import ensure_store, synthetic  # noqa: E402
 
 from assistant.api import Assistant  # noqa: E402
 from assistant.index.build import chunk_embedding_text  # noqa: E402
@@ -100,10 +102,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", type=int, default=100_000)
     ap.add_argument("--questions", type=int, default=20)
+    ap.add_argument("--squad-only", action="store_true", help="synthetic store from SQuAD sentences alone")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
     load_at_start = Path("/proc/loadavg").read_text().split()[0]
-    source_root, kind, source = ensure_store(args.size)
+    if args.squad_only:
+        source_root, kind, source = WORK / f"store-{args.size}", "synthetic (SQuAD sentences only)", "squad"
+        synthetic(args.size, source_root, sources=("squad",))
+    else:
+        source_root, kind, source = ensure_store(args.size)
     spec = f"qdrant+local:{WORK / 'qdrant'}"
     shutil.rmtree(WORK / "qdrant", ignore_errors=True)
     local_root, write_s = write_both(source_root, spec)

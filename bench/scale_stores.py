@@ -108,11 +108,12 @@ def real_subset(source: str, n_chunks: int, root: Path) -> None:
            raw.chunk_vectors[:n_chunk], sent_tokens, chunk_tokens)
 
 
-def _pool() -> tuple[list[str], list[str], list[list[str]], list[list[str]], np.ndarray, str]:
+def _pool(sources: tuple[str, ...] = ("squad", "scifact"),
+          ) -> tuple[list[str], list[str], list[list[str]], list[list[str]], np.ndarray, str]:
     """Real sentences (10-60 words) split into halves at a space, each half's tokens, and their vectors."""
     heads, tails, head_toks, tail_toks, vecs = [], [], [], [], []
     model = ""
-    for source in ("squad", "scifact"):
+    for source in sources:
         raw = read_raw(source_index(source))
         model = raw.model
         a = raw.arrays
@@ -128,9 +129,10 @@ def _pool() -> tuple[list[str], list[str], list[list[str]], list[list[str]], np.
     return heads, tails, head_toks, tail_toks, np.asarray(vecs, np.float32), model
 
 
-def synthetic(n_chunks: int, root: Path) -> None:
-    """Documents of spliced real sentences with mixed real vectors (see the module docstring)."""
-    heads, tails, head_toks, tail_toks, pool_vecs, model = _pool()
+def synthetic(n_chunks: int, root: Path, sources: tuple[str, ...] = ("squad", "scifact")) -> None:
+    """Documents of spliced real sentences with mixed real vectors (see the module docstring); ``sources`` the
+    bench indexes whose sentences are spliced (bench_scale_qdrant.py may take SQuAD's alone)."""
+    heads, tails, head_toks, tail_toks, pool_vecs, model = _pool(sources)
     rng = np.random.default_rng(SEED)
     chunks_per_doc = -(-(SENTS_PER_DOC - 1) // 3)  # every sentence in a chunk
     n_docs = -(-n_chunks // chunks_per_doc)

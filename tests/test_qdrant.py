@@ -139,3 +139,14 @@ def test_without_the_extras_store_says_how_to_install_them(tmp_path: Path) -> No
         assert 'pip install -e ".[scale]"' in assert_one_line_error(run.stderr)
     run = run_cli("ask", "x", "--index", str(tmp_path / "i"), "--store", "mongodb://db")
     assert run.returncode == 2 and "use qdrant+local:PATH or qdrant://HOST:PORT" in assert_one_line_error(run.stderr)
+
+
+def test_the_app_answers_from_the_store_assistant_store_names(tmp_path: Path, make_corpus, spec: str, launch,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_app import ask, quote_blocks, visible_text
+
+    monkeypatch.setenv("ASSISTANT_STORE", spec)
+    at = ask(launch(make_corpus(), tmp_path / "idx"), "Who keeps a logbook of every vessel that enters the harbour?")
+    assert "Agnes Pollard" in visible_text(quote_blocks(at)[0])
+    assert connect(spec).get_aliases().aliases  # built on Qdrant, on the app's first start
+    assert not (tmp_path / "idx" / "CURRENT").exists()  # not in the local index folder
