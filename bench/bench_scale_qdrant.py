@@ -65,7 +65,9 @@ print(json.dumps({**{k: round(after[k] - before[k], 1) for k in after}, "load_s"
 
 def memory(index_dir: Path, store: str, qs: list[str]) -> dict:
     out = subprocess.run([sys.executable, "-c", _RSS_CHILD, str(index_dir), store, json.dumps(qs)],
-                         capture_output=True, text=True, check=True, cwd=ROOT)
+                         capture_output=True, text=True, cwd=ROOT)
+    if out.returncode:
+        raise SystemExit(f"memory child failed for {store or 'local'}:\n{out.stderr[-3000:]}")
     grown = json.loads(out.stdout.strip().splitlines()[-1])
     return {"rss_mb": grown["VmRSS"], "anon_mb": grown["RssAnon"], "file_backed_mb": grown["RssFile"],
             "load_s": grown["load_s"]}
@@ -104,16 +106,25 @@ def main() -> None:
     ap.add_argument("--questions", type=int, default=20)
     ap.add_argument("--squad-only", action="store_true", help="synthetic store from SQuAD sentences alone")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--reuse-written", metavar="JSON", default=None,
+                    help="skip the writes: measure the stores an earlier run of this script left in its work "
+                         "folder, whose printed write seconds are given here, e.g. "
+                         "'{\"local\": 81.7, \"qdrant+local\": 1247.5}'")
     args = ap.parse_args()
     load_at_start = Path("/proc/loadavg").read_text().split()[0]
+    spec = f"qdrant+local:{WORK / 'qdrant'}"
     if args.squad_only:
         source_root, kind, source = WORK / f"store-{args.size}", "synthetic (SQuAD sentences only)", "squad"
-        synthetic(args.size, source_root, sources=("squad",))
+        if not args.reuse_written:
+            synthetic(args.size, source_root, sources=("squad",))
     else:
         source_root, kind, source = ensure_store(args.size)
-    spec = f"qdrant+local:{WORK / 'qdrant'}"
-    shutil.rmtree(WORK / "qdrant", ignore_errors=True)
-    local_root, write_s = write_both(source_root, spec)
+    if args.reuse_written:
+        local_root, write_s = WORK / "local", json.loads(args.reuse_written)
+        write_s["measured"] = "by an earlier run of this script over the same stores (their writes were not repeated)"
+    else:
+        shutil.rmtree(WORK / "qdrant", ignore_errors=True)
+        local_root, write_s = write_both(source_root, spec)
     print("write seconds", write_s, flush=True)
     qs = questions(source, args.questions)
     mem = {"local": memory(local_root, "", qs[:10]), "qdrant+local": memory(WORK / "qidx", spec, qs[:10])}

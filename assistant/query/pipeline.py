@@ -19,6 +19,7 @@ import numpy as np
 from assistant.config import AnswerSettings
 from assistant.index.backend import IndexBackend
 from assistant.query.decision import Decision, decide
+from assistant.query.highlight import SentenceHighlighter, best_span
 from assistant.query.params import Params, load_params
 from assistant.query.question import BadQuestion, QueryEncoder, prepare_question
 from assistant.query.quoting import Extractor
@@ -27,6 +28,7 @@ from assistant.query.ranking import score_candidates, with_answer_type
 from assistant.query.reading import DocFigures, ReadCandidates, ReaderScorer, read_candidates
 from assistant.query.retrieval import Searcher
 from assistant.query.types import Answer, Candidates, Query, Quote
+from assistant.reader.runtime import SpanWeights
 
 
 class DocNames:
@@ -74,6 +76,7 @@ class Pipeline:
         self.encoder = encoder
         self.params = params or load_params()
         self._reader = reader  # loaded on first use: the app shows its page before the model is read
+        self._shipped_reader = reader is None  # only the shipped reader's token states fit its highlight head
         self._ranker = ranker
         self.figures = DocFigures(store)  # each document's figures, read once, for the constraint checks
         self.searcher = Searcher(store, self.params.fusion_bm25_weight)
@@ -94,8 +97,27 @@ class Pipeline:
         if self._reader is None:
             from assistant.reader.runtime import load_reader
 
-            self._reader = load_reader().score
+            self._reader = load_reader().read
         return self._reader
+
+    @property
+    def span_weights(self) -> SpanWeights | None:
+        """The highlight head of the shipped reader (None with another scorer, or a reader without one)."""
+        if not self._shipped_reader:
+            return None
+        from assistant.reader.runtime import load_reader
+
+        return load_reader().span_weights
+
+    def highlighter(self, query: Query, cands: Candidates, read: ReadCandidates | None) -> SentenceHighlighter | None:
+        """Sentence id -> the highlight head's span, for the sentences the reader read (None without a head)."""
+        weights = self.span_weights
+        tokens = read.tokens_by_sentence(cands) if read is not None else {}
+        if weights is None or not tokens:
+            return None
+        store = self.store
+        return lambda sid: (best_span(weights, tokens[sid], store.sentence_text(sid), query.kind, query.text)
+                            if sid in tokens else None)
 
     @property
     def ranker(self) -> Ranker:
@@ -129,10 +151,11 @@ class Pipeline:
         return decide(cands, scores, settings.abstain_threshold, self.params)
 
     def quote(self, query: Query, cands: Candidates, scores: np.ndarray, settings: AnswerSettings,
-              k: int, merge_scores: np.ndarray | None = None) -> list[Quote]:
+              k: int, merge_scores: np.ndarray | None = None, read: ReadCandidates | None = None) -> list[Quote]:
         if not len(scores):
             return []
-        return Extractor(self.store, settings).quotes(query, cands, scores, k, merge_scores)
+        return Extractor(self.store, settings).quotes(query, cands, scores, k, merge_scores,
+                                                      self.highlighter(query, cands, read))
 
     def run(self, question: str, settings: AnswerSettings, k: int | None = None,
             docs: Iterable[str] | None = None) -> Trace:
@@ -151,7 +174,7 @@ class Pipeline:
         under many settings. Nothing to quote is never an answer."""
         scores, first, read = self.rank(query, cands, settings)
         decision = self.decide(cands, scores, settings, read)
-        quotes = self.quote(query, cands, scores, settings, k or settings.k, first)
+        quotes = self.quote(query, cands, scores, settings, k or settings.k, first, read)
         answer = Answer(query.text, decision.answered and bool(quotes), tuple(quotes), decision.evidence)
         return Trace(query, cands, scores, decision, answer, first, read)
 

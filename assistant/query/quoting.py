@@ -13,6 +13,7 @@ from assistant.config import AnswerSettings
 from assistant.folding import fold_text
 from assistant.index.backend import IndexBackend
 from assistant.query.answer_types import answer_spans
+from assistant.query.highlight import SentenceHighlighter
 from assistant.query.types import Candidates, Location, Query, Quote
 
 
@@ -64,10 +65,27 @@ class Extractor:
                 return new
         return first, last
 
+    def _highlight(self, query: Query, text: str, first: int, last: int,
+                   head: SentenceHighlighter | None) -> tuple[int, int] | None:
+        """The answer span in the quote of sentences ``first..last`` (offsets into ``text``): the highlight head's
+        best over the sentences the reader read (a typed question keeps its answer type's spans when the quote
+        has any), else the answer type's first span."""
+        s = self.store
+        pattern = answer_spans(text, query.kind, query.text)
+        found = [(hl, int(s.sent_start[i]) - int(s.sent_start[first])) for i in range(first, last + 1)
+                 if head is not None and (hl := head(i)) is not None]
+        if pattern:
+            found = [(hl, shift) for hl, shift in found if hl.typed]
+        if found:
+            hl, shift = max(found, key=lambda f: f[0].score)
+            return shift + hl.start, shift + hl.end
+        return pattern[0] if pattern else None
+
     def quotes(self, query: Query, cands: Candidates, scores: np.ndarray, k: int,
-               merge_scores: np.ndarray | None = None) -> list[Quote]:
+               merge_scores: np.ndarray | None = None, head: SentenceHighlighter | None = None) -> list[Quote]:
         """Quotes in ``scores`` order; whether a neighbour is merged in is judged on ``merge_scores`` (the first
-        stage's, on the scale ``merge_margin`` was chosen for), ``scores`` when not given."""
+        stage's, on the scale ``merge_margin`` was chosen for), ``scores`` when not given. ``head`` gives the
+        highlight head's span of each sentence the reader read."""
         s = self.store
         merge_scores = scores if merge_scores is None else merge_scores
         by_id = {int(i): float(v) for i, v in zip(cands.ids, merge_scores, strict=True)}
@@ -93,9 +111,9 @@ class Extractor:
                 q = out[seen_text[key]]
                 out[seen_text[key]] = Quote(**{**q.__dict__, "also_in": (*q.also_in, loc)})
                 continue
-            hl = answer_spans(text, query.kind, query.text)
-            h_start = start + hl[0][0] if hl else None
-            h_end = start + hl[0][1] if hl else None
+            hl = self._highlight(query, text, first, last, head)
+            h_start = start + hl[0] if hl else None
+            h_end = start + hl[1] if hl else None
             boxes = s.page_boxes.boxes(doc_id, page_idx, start, end)
             out.append(Quote(
                 text=text, doc=record.doc, title=record.title, page=loc.page, start=start, end=end,

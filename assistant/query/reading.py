@@ -21,6 +21,7 @@ import numpy as np
 from assistant.index.backend import IndexBackend, doc_units
 from assistant.query.types import FEATURES, Candidates, Query
 from assistant.reader.inputs import Candidate
+from assistant.reader.runtime import Reading, SentenceTokens
 
 RANK_FEATURES = (
     *FEATURES,
@@ -32,15 +33,20 @@ RANK_FEATURES = (
 )
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
-ReaderScorer = Callable[[str, Sequence[Candidate]], np.ndarray]
+ReaderScorer = Callable[[str, Sequence[Candidate]], "np.ndarray | Reading"]  # logits, or a Reading with tokens
 
 
 @dataclass(frozen=True)
 class ReadCandidates:
-    """The first stage's top candidates (rows of Candidates, best first) and their RANK_FEATURES rows."""
+    """The first stage's top candidates (rows of Candidates, best first), their RANK_FEATURES rows and, when the
+    reader gave them, each row's sentence tokens (for the highlight head)."""
 
     rows: np.ndarray
     features: np.ndarray
+    tokens: tuple[SentenceTokens | None, ...] = ()
+
+    def tokens_by_sentence(self, cands: Candidates) -> dict[int, SentenceTokens]:
+        return {int(cands.ids[r]): t for r, t in zip(self.rows, self.tokens, strict=False) if t is not None}
 
 
 def _same_doc(store: IndexBackend, a: int, b: int) -> bool:
@@ -120,7 +126,9 @@ def read_candidates(store: IndexBackend, query: Query, cands: Candidates, first:
     """RANK_FEATURES for the first stage's ``k`` best candidates, read by ``reader``."""
     rows = np.argsort(-first, kind="stable")[:k]
     sids = [int(cands.ids[r]) for r in rows]
-    logits = np.asarray(reader(query.text, [reader_candidate(store, sid) for sid in sids]), dtype=np.float64)
+    read = reader(query.text, [reader_candidate(store, sid) for sid in sids])
+    reading = read if isinstance(read, Reading) else Reading(np.asarray(read))
+    logits = np.asarray(reading.logits, dtype=np.float64)
     by_sid = dict(zip(sids, logits, strict=True))
     check = ConstraintCheck(store, query, figures)
     best_first, best_reader = float(first[rows[0]]), float(logits.max())
@@ -133,5 +141,5 @@ def read_candidates(store: IndexBackend, query: Query, cands: Candidates, first:
         out[i] = [*cands.features[r], first[r], first[r] - best_first, i / max(k - 1, 1),
                   logits[i], logits[i] - best_reader, reader_rank[i] / max(k - 1, 1), neighbour,
                   *check.row(sid), cands.bm25_strength, min(n_words, 20) / 20, float(query.kind is not None)]
-    return ReadCandidates(rows, out)
+    return ReadCandidates(rows, out, reading.sentences)
 

@@ -5,7 +5,17 @@ feature for the question pipeline's ranker and refusal model, not a verdict on i
 """
 
 from .inputs import FORMAT_VERSION, Candidate, encode_pairs
-from .runtime import MODEL_DIR, Reader, ReaderError, ReaderInfo, load_reader, score
+from .runtime import (
+                      MODEL_DIR,
+                      Reader,
+                      ReaderError,
+                      ReaderInfo,
+                      Reading,
+                      SentenceTokens,
+                      SpanWeights,
+                      load_reader,
+                      score,
+)
 
-__all__ = ["FORMAT_VERSION", "MODEL_DIR", "Candidate", "Reader", "ReaderError", "ReaderInfo", "encode_pairs",
-           "load_reader", "score"]
+__all__ = ["FORMAT_VERSION", "MODEL_DIR", "Candidate", "Reader", "ReaderError", "ReaderInfo", "Reading",
+           "SentenceTokens", "SpanWeights", "encode_pairs", "load_reader", "score"]

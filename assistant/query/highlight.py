@@ -1,0 +1,148 @@
+"""The answer-bearing span inside a quote, for any question: a learned start/end head over the reader's tokens.
+
+Why: the answer-type patterns (answer_types.py) find a name, a date, a figure or a grade, so "who", "when", "how
+many" and rating questions got a highlight and every other question ("what is the council's scheme called?")
+none. The reader has already read each candidate sentence after the question; its last layer's state of each
+token, beside its neighbours' states, whether it is a question word (answers rarely repeat the question), its
+shape and whether it lies in a span of the wanted answer type, scores the token as the start and as the end of
+the answer. The weights are fitted on SQuAD training articles (training/train_span_head.py) and stored beside the
+reader (span_head.json). For a typed question the head picks among the pattern's spans when there are any; for
+any other question it picks its best span of at most ``max_tokens`` tokens, snapped to whole words.
+
+This module builds the features for training and question time alike: one function, as the reader's inputs.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.query.answer_types import answer_spans, is_paragraph_number
+from assistant.reader.runtime import SentenceTokens, SpanWeights
+
+_PUNCT = frozenset(string.punctuation) | frozenset("“”‘’–—•")
+_FAR = 10  # distances to the nearest question word are capped here
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """A span of the sentence (character offsets into it), the head's score for it, and whether it is a span of
+    the question's answer type (a name for "who", ...)."""
+
+    start: int
+    end: int
+    score: float
+    typed: bool = False
+
+
+def feature_count(width: int, window: tuple[int, ...]) -> int:
+    return width * (1 + 2 * len(window)) + _OTHER  # states, then question words, shape, type span, bias
+
+
+_OTHER = 6 + 6 + 1 + 1
+
+
+def _state_blocks(h: np.ndarray, window: tuple[int, ...]) -> list[np.ndarray]:
+    """The token's state, then for each distance d the states of the tokens d before and d after it (zeros past
+    the sentence's ends)."""
+    n, width = h.shape
+    blocks = [h]
+    for d in window:
+        pad = np.zeros((min(d, n), width), np.float32)
+        blocks += [np.vstack([pad, h[: n - d]])[:n], np.vstack([h[d:], pad])[:n]]
+    return blocks
+
+
+def _other_features(tokens: SentenceTokens, sentence: str, type_spans: list[tuple[int, int]]) -> np.ndarray:
+    """Question-word flags, shape (read from the sentence: the tokenizer lower-cases), whether the token lies in an
+    answer-type span, and a constant."""
+    n = len(tokens.ids)
+    in_q = np.array([t in tokens.question_ids for t in tokens.ids], np.float32)
+    where = np.flatnonzero(in_q)
+    dist = (np.abs(np.arange(n)[:, None] - where[None, :]).min(1) if len(where) else np.full(n, _FAR)).astype(
+        np.float32)
+    question = np.column_stack([in_q, np.r_[0.0, in_q[:-1]], np.r_[in_q[1:], 0.0], np.minimum(dist, _FAR) / _FAR,
+                                dist == 1, dist == 2])
+    words = [sentence[a:b] for a, b in tokens.offsets]
+    shape = np.array([[w[:1].isupper(), w.isdigit(), all(c in _PUNCT for c in w), t.startswith("##"), i == 0,
+                       i == n - 1] for i, (t, w) in enumerate(zip(tokens.tokens, words, strict=True))],
+                     np.float32).reshape(n, 6)
+    typed = np.zeros((n, 1), np.float32)
+    for a, b in type_spans:
+        for i, (x, y) in enumerate(tokens.offsets):
+            if y > a and x < b:
+                typed[i] = 1.0
+    return np.hstack([question, shape, typed, np.ones((n, 1), np.float32)]).astype(np.float32)
+
+
+def token_features(tokens: SentenceTokens, sentence: str, type_spans: list[tuple[int, int]],
+                   window: tuple[int, ...]) -> np.ndarray:
+    """One row per token of ``sentence`` read with the identity projection (``tokens.states`` are the states):
+    what training fits the head on."""
+    return np.hstack([*_state_blocks(tokens.states, window), _other_features(tokens, sentence, type_spans)])
+
+
+def token_scores(weights: SpanWeights, tokens: SentenceTokens, sentence: str,
+                 type_spans: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end scores of each token, at question time: ``tokens.states`` hold the states already multiplied
+    by the head's state weights (``SpanWeights.projection``, in the reader's run), so only the neighbours' shifts
+    and the other features are added here. Equals ``token_features(...) @ weights.start`` (and ``.end``)."""
+    n, blocks = len(tokens.ids), weights.state_blocks
+    other = _other_features(tokens, sentence, type_spans)
+    out = []
+    for half, w in enumerate((weights.start, weights.end)):
+        p = tokens.states[:, half * blocks:(half + 1) * blocks]
+        score = p[:, 0] + other @ w[blocks * weights.width:]
+        for k, d in enumerate(weights.window):
+            if d < n:
+                score[d:] += p[: n - d, 1 + 2 * k]  # token i's feature "state of token i - d"
+                score[: n - d] += p[d:, 2 + 2 * k]  # token i's feature "state of token i + d"
+        out.append(score)
+    return out[0], out[1]
+
+
+def _word_bounds(tokens: SentenceTokens, i: int, j: int) -> tuple[int, int]:
+    """Token range ``i..j`` widened to whole words (a "##" piece belongs to the word before it)."""
+    while i > 0 and tokens.tokens[i].startswith("##"):
+        i -= 1
+    while j + 1 < len(tokens.tokens) and tokens.tokens[j + 1].startswith("##"):
+        j += 1
+    return i, j
+
+
+def best_span(weights: SpanWeights, tokens: SentenceTokens, sentence: str, kind: str | None,
+              question: str) -> Highlight | None:
+    """The head's answer span in ``sentence`` (whose tokens the reader read with the head's projection)."""
+    if not tokens.ids:
+        return None
+    typed = answer_spans(sentence, kind, question)
+    start, end = token_scores(weights, tokens, sentence, typed)
+    return choose_span(tokens, sentence, typed, start, end, weights.max_tokens)
+
+
+def choose_span(tokens: SentenceTokens, sentence: str, typed: list[tuple[int, int]], start: np.ndarray,
+                end: np.ndarray, max_tokens: int) -> Highlight | None:
+    """Decoding: among the answer type's spans when there are any, else the best span of at most ``max_tokens``
+    tokens, widened to whole words (never a paragraph number)."""
+    choices: list[tuple[float, int, int]] = []
+    for a, b in typed:  # a typed question: the head chooses among the pattern's spans
+        inside = [k for k, (p, q) in enumerate(tokens.offsets) if q > a and p < b]
+        if inside:
+            choices.append((float(start[inside[0]] + end[inside[-1]]), a, b))
+    if not choices:
+        for i in range(len(tokens.ids)):
+            j = i + int(np.argmax(end[i: i + max_tokens]))
+            i0, j0 = _word_bounds(tokens, i, j)
+            a, b = tokens.offsets[i0][0], tokens.offsets[j0][1]
+            if not is_paragraph_number(sentence, a, b):  # "40." opening a report's paragraph is never an answer
+                choices.append((float(start[i] + end[j]), a, b))
+    if not choices:
+        return None
+    score, a, b = max(choices)
+    return Highlight(a, b, score, bool(typed) and (a, b) in typed) if b > a else None
+
+
+SentenceHighlighter = Callable[[int], "Highlight | None"]  # sentence id -> its highlight (None: not read)

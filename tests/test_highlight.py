@@ -1,0 +1,110 @@
+"""The highlight head (assistant/query/highlight.py): the reader gives each sentence's token states from the run
+that scores it, the shipped head marks an exact slice of the quote for questions no answer-type pattern covers,
+a damaged head file is refused with a one-line fix, and the tiny configuration of its training script writes a
+head the runtime loads."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import REPO_ROOT, copy_reader_model
+
+from assistant.api import Assistant
+from assistant.query.answer_types import question_type
+from assistant.query.highlight import token_features, token_scores
+from assistant.reader import MODEL_DIR, Candidate, Reader, ReaderError, load_reader
+from assistant.reader.runtime import SPAN_FILE, read_span_weights
+
+SENTENCES = [
+    "The harbour master, Agnes Pollard, keeps a logbook of every vessel that enters.",
+    "The town's youth forum is called the Kestrel Voices panel and meets monthly.",
+]
+
+
+def test_reading_gives_the_scores_and_each_sentences_tokens() -> None:
+    reader = load_reader()
+    question = "What is the youth forum called?"
+    identity = np.eye(384, dtype=np.float32)
+    reading = reader.read(question, [Candidate(s) for s in SENTENCES], projection=identity)
+    assert np.array_equal(reading.logits, reader.score(question, SENTENCES))  # the same run scores
+    assert len(reading.sentences) == 2
+    for sentence, tokens in zip(SENTENCES, reading.sentences, strict=True):
+        assert tokens is not None and tokens.states.shape == (len(tokens.ids), 384)
+        pieces = [sentence[a:b].lower() for a, b in tokens.offsets]
+        assert pieces == [t.removeprefix("##") for t in tokens.tokens]  # the offsets slice the sentence itself
+
+
+def test_question_time_scores_equal_the_trained_features() -> None:
+    """The head's state weights applied inside the reader's run (question time) give the scores of the features
+    training fitted on (the states themselves, times the weights)."""
+    reader = load_reader()
+    weights = reader.span_weights
+    assert weights is not None
+    question = "What is the youth forum called?"
+    cands = [Candidate(s) for s in SENTENCES]
+    plain = reader.read(question, cands, projection=np.eye(384, dtype=np.float32)).sentences
+    projected = reader.read(question, cands).sentences
+    for sentence, a, b in zip(SENTENCES, plain, projected, strict=True):
+        assert a is not None and b is not None and b.states.shape == (len(b.ids), 2 * weights.state_blocks)
+        x = token_features(a, sentence, [], weights.window)
+        start, end = token_scores(weights, b, sentence, [])
+        assert np.allclose(start, x @ weights.start, atol=1e-3) and np.allclose(end, x @ weights.end, atol=1e-3)
+
+
+def test_the_shipped_head_highlights_an_untyped_question(bundled_assistant: Assistant) -> None:
+    assert load_reader().span_weights is not None
+    question = "What is the Bradford children's social care trust going to be called?"
+    assert question_type(question) is None  # no answer-type pattern applies: the highlight is the head's
+    answer = bundled_assistant.ask(question)
+    marked = [q for q in answer.quotes if q.highlight is not None]
+    assert marked, [q.text for q in answer.quotes]
+    store = bundled_assistant.snapshot().store
+    pages = {d.doc: d.pages for d in store.docs}
+    for q in marked:
+        page_idx = next(i for i, p in enumerate(pages[q.doc]) if p[q.start:q.end] == q.text)
+        assert pages[q.doc][page_idx][q.highlight_start:q.highlight_end] == q.highlight
+        assert q.start <= q.highlight_start < q.highlight_end <= q.end
+        assert len(q.highlight) < len(q.text)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "other_reader", "shape"])
+def test_damaged_head_is_refused_with_the_fix(tmp_path: Path, damage: str) -> None:
+    model = copy_reader_model(tmp_path / "model")
+    path = model / SPAN_FILE
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if damage == "truncate":
+        path.write_text(path.read_text(encoding="utf-8")[:500], encoding="utf-8")
+    elif damage == "other_reader":
+        path.write_text(json.dumps({**data, "reader_sha256": "0" * 64}), encoding="utf-8")
+    else:
+        path.write_text(json.dumps({**data, "start": data["start"][:-1]}), encoding="utf-8")
+    with pytest.raises(ReaderError) as err:
+        Reader(model)
+    message = str(err.value)
+    assert "\n" not in message and SPAN_FILE in message and "make reader" in message
+
+
+def test_tiny_training_run_writes_a_head_the_runtime_loads(tmp_path: Path) -> None:
+    model = copy_reader_model(tmp_path / "model")
+    (model / SPAN_FILE).unlink()
+    assert read_span_weights(model) is None
+    results = tmp_path / "span.json"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "HF_HUB_OFFLINE": "1"}
+    run = subprocess.run([sys.executable, "-m", "training.train_span_head", "--reader", str(model),
+                          "--max-articles", "2", "--report-questions", "40", "--windows", "1", "--l2", "0.01",
+                          "--max-tokens", "8", "--results", str(results)],
+                         capture_output=True, text=True, cwd=REPO_ROOT, env=env, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    weights = read_span_weights(model)
+    assert weights is not None and weights.window == (1,) and weights.max_tokens == 8
+    figures = json.loads(results.read_text(encoding="utf-8"))
+    assert figures["tiny"] is True and 0.0 <= figures["report_v11_odd"]["head_f1"] <= 1.0
+    assert (model / "SPAN_HEAD_CARD.md").read_text(encoding="utf-8").startswith("# Highlight head")
+    assert Reader(model).span_weights is not None
+    assert MODEL_DIR != model
