@@ -14,6 +14,7 @@ This module builds the features for training and question time alike: one functi
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from assistant.reader.runtime import SentenceTokens, SpanWeights
 
 _PUNCT = frozenset(string.punctuation) | frozenset("“”‘’–—•")
 _FAR = 10  # distances to the nearest question word are capped here
+_OPENER = re.compile(r"(?:\d+[.)]|[•◼▪–-])\s+")  # a numbered paragraph's number or a bullet, then space
+_EDGE = frozenset(" \t\n,;:•◼▪–—-")
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,20 @@ def token_scores(weights: SpanWeights, tokens: SentenceTokens, sentence: str,
     return out[0], out[1]
 
 
+def _trim(sentence: str, a: int, b: int) -> tuple[int, int]:
+    """A free span without a paragraph number or bullet opening its line ("40. Most care leavers" -> "Most care
+    leavers") and without punctuation at either end."""
+    if a == 0 or sentence[a - 1] == "\n":
+        opener = _OPENER.match(sentence, a, b)
+        if opener:
+            a = opener.end()
+    while a < b and sentence[a] in _EDGE:
+        a += 1
+    while b > a and sentence[b - 1] in _EDGE:
+        b -= 1
+    return a, b
+
+
 def _word_bounds(tokens: SentenceTokens, i: int, j: int) -> tuple[int, int]:
     """Token range ``i..j`` widened to whole words (a "##" piece belongs to the word before it)."""
     while i > 0 and tokens.tokens[i].startswith("##"):
@@ -136,8 +153,8 @@ def choose_span(tokens: SentenceTokens, sentence: str, typed: list[tuple[int, in
         for i in range(len(tokens.ids)):
             j = i + int(np.argmax(end[i: i + max_tokens]))
             i0, j0 = _word_bounds(tokens, i, j)
-            a, b = tokens.offsets[i0][0], tokens.offsets[j0][1]
-            if not is_paragraph_number(sentence, a, b):  # "40." opening a report's paragraph is never an answer
+            a, b = _trim(sentence, tokens.offsets[i0][0], tokens.offsets[j0][1])
+            if b > a and not is_paragraph_number(sentence, a, b):
                 choices.append((float(start[i] + end[j]), a, b))
     if not choices:
         return None
