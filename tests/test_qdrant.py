@@ -74,6 +74,15 @@ def test_tiny_corpus_answers_exactly_as_the_local_backend(tmp_path: Path, make_c
         assert getattr(ls, kind).idf(toks) == pytest.approx(getattr(qs, kind).idf(toks))
         ids = np.arange(getattr(ls, "n_sentences" if kind == "sent_bm25" else "n_chunks"))
         assert np.array_equal(getattr(ls, kind).holds(toks, ids), getattr(qs, kind).holds(toks, ids))
+        unit_doc = ls.sent_doc if kind == "sent_bm25" else ls.chunk_doc
+        cut, filtered = a.within(unit_doc, {1}), getattr(qs, kind).search_documents(toks, {1})  # payload filter
+        assert len(cut.ids) and np.array_equal(cut.ids, filtered.ids) and np.allclose(cut.values, filtered.values)
+    q = local.snapshot().embedder.encode_query("Who keeps the harbour logbook?")
+    for index, vectors, unit_doc in ((qs.sent_index, ls.sent_vectors, ls.sent_doc),
+                                     (qs.chunk_index, ls.chunk_vectors, ls.chunk_doc)):
+        units = np.flatnonzero(unit_doc == 1)
+        best = units[np.argsort(-(vectors[units] @ q), kind="stable")[:3]]
+        assert np.array_equal(index.search_documents(q, 3, {1}), best)
 
 
 def test_builds_are_incremental_and_replace_the_old_build_whole(tmp_path: Path, make_corpus, spec: str) -> None:

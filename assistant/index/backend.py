@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -42,6 +42,22 @@ class LexicalSearch(Protocol):
     def idf(self, tokens: Sequence[str]) -> dict[str, float]: ...
 
     def holds(self, tokens: Sequence[str], ids: np.ndarray) -> np.ndarray: ...
+
+
+@runtime_checkable
+class DenseDocumentFilter(Protocol):
+    """A dense search that restricts itself to some documents inside the engine (Qdrant: a payload filter on
+    ``doc``); without it the chosen documents' units are scored from the held vectors."""
+
+    def search_documents(self, query: np.ndarray, k: int, docs: set[int]) -> np.ndarray: ...
+
+
+@runtime_checkable
+class LexicalDocumentFilter(Protocol):
+    """A BM25 search that restricts itself to some documents inside the engine; without it the scores are cut
+    afterwards (``SparseScores.within``)."""
+
+    def search_documents(self, tokens: Sequence[str], docs: set[int]) -> SparseScores: ...
 
 
 @dataclass(frozen=True)

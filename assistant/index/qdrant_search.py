@@ -48,6 +48,12 @@ def server_call(fn: Callable[[], T], where: str) -> T:
                                "(`--store qdrant://HOST:PORT` / ASSISTANT_STORE)") from exc
 
 
+def documents_filter(docs: set[int]) -> models.Filter:
+    """Units of these documents (the ``doc`` payload every unit point carries)."""
+    chosen = models.MatchAny(any=sorted(int(d) for d in docs))
+    return models.Filter(must=[models.FieldCondition(key="doc", match=chosen)])
+
+
 @dataclass
 class SparseUnits:
     """One kind of unit's BM25 as sparse vectors: what a build writes (``BuildStorage.lexical``)."""
@@ -92,6 +98,14 @@ class QdrantDense:
     def vectors(self) -> np.ndarray:
         return self._vectors
 
+    def search_documents(self, query: np.ndarray, k: int, docs: set[int]) -> np.ndarray:
+        """Ids of the ``k`` nearest units of ``docs``, best first: the filter runs in the engine (payload ``doc``)."""
+        params = None if self._exact is None else models.SearchParams(exact=self._exact)
+        result = server_call(lambda: self._client.query_points(
+            self._collection, query=query.astype(np.float32).tolist(), using=DENSE, limit=k, search_params=params,
+            query_filter=documents_filter(docs), with_payload=False), self._collection)
+        return np.array([int(p.id) for p in result.points], dtype=np.int64)
+
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         ids = np.full((len(queries), k), -1, dtype=np.int64)
         scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
@@ -122,14 +136,21 @@ class QdrantLexical:
         return [self._ids[t] for t in tokens if t and t in self._ids]
 
     def search(self, tokens: Sequence[str]) -> SparseScores:
+        return self.search_documents(tokens, None)
+
+    def search_documents(self, tokens: Sequence[str], docs: set[int] | None) -> SparseScores:
+        """BM25 scores of the units holding a token, of ``docs`` only when given (a payload filter in the engine,
+        so the postings limit is spent on those documents)."""
         counts = Counter(self._known(tokens))  # a repeated question token counts twice, as in Bm25Index.search
         if not counts:
             return SparseScores.empty()
         idx = sorted(counts)
         limit = min(self._size, sum(self._df[i] for i in idx), MAX_POSTINGS)
         vector = models.SparseVector(indices=idx, values=[float(counts[i]) for i in idx])
+        flt = documents_filter(docs) if docs is not None else None
         result = server_call(lambda: self._client.query_points(self._collection, query=vector, using=SPARSE,
-                                                               limit=limit, with_payload=False), self._collection)
+                                                               limit=limit, query_filter=flt, with_payload=False),
+                             self._collection)
         pairs = sorted((int(p.id), p.score) for p in result.points if p.score > 0)
         return SparseScores(np.array([p[0] for p in pairs], np.int64), np.array([p[1] for p in pairs], np.float32))
 

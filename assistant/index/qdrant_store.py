@@ -165,6 +165,8 @@ class QdrantStorage:
         self._call(lambda: self.client.create_collection(
             name, vectors_config={DENSE: models.VectorParams(size=dim, distance=models.Distance.DOT)},
             sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)}))
+        if not self.spec.startswith("qdrant+local:"):  # a server filters questions by document on this index
+            self._call(lambda: self.client.create_payload_index(name, "doc", models.PayloadSchemaType.INTEGER))
         short = "sent" if kind == "sentences" else "chunk"
         cols = {f: arrays[f"{short}_{f}"].tolist() for f in _UNIT_FIELDS[kind]}
         unit_doc = arrays[f"{short}_doc"].tolist()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from assistant.index.backend import IndexBackend, doc_units
+from assistant.index.backend import DenseDocumentFilter, IndexBackend, LexicalDocumentFilter, LexicalSearch, doc_units
 from assistant.index.lexical import SparseScores, tokenize, top_k
 from assistant.query.types import FEATURES, Candidates, Query
 
@@ -35,6 +35,14 @@ class _DocTokens:
             d = self._store.docs[doc_id]
             toks = self._cache[doc_id] = frozenset(tokenize(f"{d.title} {d.context}"))
         return toks
+
+
+def _lexical_search(index: LexicalSearch, tokens: list[str], docs: set[int] | None) -> SparseScores:
+    """BM25 scores of ``tokens``; restricted to ``docs`` inside the engine when it can filter (Qdrant), else the
+    caller cuts them (``SparseScores.within``)."""
+    if docs is not None and isinstance(index, LexicalDocumentFilter):
+        return index.search_documents(tokens, docs)
+    return index.search(tokens)
 
 
 class Searcher:
@@ -58,10 +66,12 @@ class Searcher:
         return ids[top_k(scores, k)]
 
     def _dense_top(self, vectors_index, vectors: np.ndarray, q: np.ndarray, k: int,
-                   allowed: np.ndarray | None) -> np.ndarray:
+                   allowed: np.ndarray | None, docs: set[int] | None = None) -> np.ndarray:
         if allowed is None and vectors_index.ntotal:
             _, ids = vectors_index.search(q[None, :], min(k, vectors_index.ntotal))
             return ids[0][ids[0] >= 0]
+        if docs is not None and isinstance(vectors_index, DenseDocumentFilter):  # the engine filters (Qdrant)
+            return vectors_index.search_documents(q, k, docs)
         allowed = np.arange(len(vectors)) if allowed is None else allowed  # ids of the chosen documents' units
         return self._top(allowed, vectors[allowed] @ q, k)
 
@@ -78,14 +88,13 @@ class Searcher:
         sent_allowed = self._units_of("sent", docs) if docs is not None else None
         chunk_allowed = self._units_of("chunk", docs) if docs is not None else None
 
-        sent_bm25 = s.sent_bm25.search(toks)
-        chunk_bm25 = s.chunk_bm25.search(toks)
+        sent_bm25, chunk_bm25 = _lexical_search(s.sent_bm25, toks, docs), _lexical_search(s.chunk_bm25, toks, docs)
         if docs is not None:
             sent_bm25 = sent_bm25.within(s.sent_doc, docs)
             chunk_bm25 = chunk_bm25.within(s.chunk_doc, docs)
         max_sb, max_cb = sent_bm25.max(), chunk_bm25.max()
 
-        dense_chunks = self._dense_top(s.chunk_index, s.chunk_vectors, q, chunk_k * 2, chunk_allowed)
+        dense_chunks = self._dense_top(s.chunk_index, s.chunk_vectors, q, chunk_k * 2, chunk_allowed, docs)
         bm25_chunks = chunk_bm25.top(chunk_k)
         pool = np.unique(np.concatenate([dense_chunks, bm25_chunks]))
         fused = s.chunk_vectors[pool] @ q + self.fusion_bm25_weight * chunk_bm25.at(pool) / (max_cb or 1.0)
@@ -94,7 +103,7 @@ class Searcher:
         ids: set[int] = set()
         for c in best_chunks:
             ids.update(range(int(s.chunk_first[c]), int(s.chunk_last[c]) + 1))
-        ids.update(int(i) for i in self._dense_top(s.sent_index, s.sent_vectors, q, sent_k, sent_allowed))
+        ids.update(int(i) for i in self._dense_top(s.sent_index, s.sent_vectors, q, sent_k, sent_allowed, docs))
         ids.update(int(i) for i in sent_bm25.top(sent_k))
         cand = np.array(sorted(ids), dtype=np.int64)
         idf = s.sent_bm25.idf(toks)
