@@ -103,14 +103,36 @@ def fit(xs: list[np.ndarray], rows: list[Row], l2: float) -> tuple[np.ndarray, n
     return res.x[:d], res.x[d:], float(res.fun)
 
 
-def span_f1(weights: SpanWeights, rows: list[Row], xs: list[np.ndarray]) -> float:
-    """Mean SQuAD F1 of the decoded spans (``xs``: the rows' token_features, in ``weights.window``)."""
-    scores = []
+def decoded(weights: SpanWeights, rows: list[Row], xs: list[np.ndarray]) -> list[tuple[float, float, float]]:
+    """Per row: SQuAD F1 of the decoded span (the sentence when none), F1 of the whole sentence, and the span's
+    probability (1 for an answer-type span, which is always shown). ``xs``: the rows' token_features."""
+    out = []
     for r, x in zip(rows, xs, strict=True):
         typed = answer_spans(r.sentence, question_type(r.question.text), r.question.text)
         hl = choose_span(r.tokens, r.sentence, typed, x @ weights.start, x @ weights.end, weights.max_tokens)
-        scores.append(squad_f1(r.sentence[hl.start:hl.end] if hl else r.sentence, r.question.answers))
-    return float(np.mean(scores)) if scores else 0.0
+        whole = squad_f1(r.sentence, r.question.answers)
+        out.append((squad_f1(r.sentence[hl.start:hl.end], r.question.answers) if hl else whole, whole,
+                    1.0 if hl is None or hl.typed else hl.probability))
+    return out
+
+
+def span_f1(weights: SpanWeights, rows: list[Row], xs: list[np.ndarray]) -> float:
+    """Mean SQuAD F1 of the highlights shown (a free span under ``weights.min_probability`` is not: the whole
+    sentence is what the reader then reads)."""
+    got = decoded(weights, rows, xs)
+    return float(np.mean([f if p >= weights.min_probability else w for f, w, p in got])) if got else 0.0
+
+
+MIN_PROBABILITY_GRID = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
+
+
+def choose_min_probability(weights: SpanWeights, rows: list[Row], xs: list[np.ndarray]) -> tuple[float, dict]:
+    """The largest cut-off whose dev F1 is within 0.005 of the best: a doubtful highlight (the head spread over
+    the sentence, as for "what did inspectors say about ...") is dropped unless it pays on SQuAD."""
+    got = decoded(weights, rows, xs)
+    table = {c: float(np.mean([f if p >= c else w for f, w, p in got])) for c in MIN_PROBABILITY_GRID}
+    best = max(table.values())
+    return max(c for c, v in table.items() if v >= best - 0.005), {str(c): round(v, 4) for c, v in table.items()}
 
 
 def baselines(rows: list[Row]) -> dict[str, float]:
@@ -124,26 +146,27 @@ def baselines(rows: list[Row]) -> dict[str, float]:
 
 
 def choose(fit_rows: list[Row], dev_rows: list[Row], args: argparse.Namespace, width: int,
-           ) -> tuple[dict[str, float], tuple[tuple[int, ...], float, int]]:
+           ) -> tuple[dict[str, float], tuple[tuple[int, ...], float, int], SpanWeights]:
     """Every (window, L2, longest highlight) of the grid fitted on ``fit_rows``, scored on ``dev_rows``; the grid's
-    F1s and the best setting."""
+    F1s, the best setting and its head (fitted on ``fit_rows``)."""
     windows = [tuple(int(v) for v in w.split(",")) for w in args.windows.split(";")]
     grid: dict[str, float] = {}
     best: tuple[float, tuple[int, ...], float, int] | None = None
+    best_head: SpanWeights | None = None
     for window in windows:
         xs, dev_xs = features(fit_rows, window), features(dev_rows, window)
         for l2 in (float(v) for v in args.l2.split(",")):
             start, end, _ = fit(xs, fit_rows, l2)
             for max_tokens in (int(v) for v in args.max_tokens.split(",")):
-                f1 = span_f1(SpanWeights(start.astype(np.float32), end.astype(np.float32), window, max_tokens,
-                                         width), dev_rows, dev_xs)
+                head = SpanWeights(start.astype(np.float32), end.astype(np.float32), window, max_tokens, width)
+                f1 = span_f1(head, dev_rows, dev_xs)
                 grid[f"window {window} l2 {l2} max_tokens {max_tokens}"] = round(f1, 4)
                 if best is None or f1 > best[0]:
-                    best = (f1, window, l2, max_tokens)
+                    best, best_head = (f1, window, l2, max_tokens), head
             shown = [v for k, v in grid.items() if k.startswith(f"window {window} l2 {l2} ")]
             print(f"dev: window {window} l2 {l2}: {shown}", flush=True)
-    assert best is not None
-    return grid, best[1:]
+    assert best is not None and best_head is not None
+    return grid, best[1:], best_head
 
 
 def main() -> None:
@@ -171,20 +194,24 @@ def main() -> None:
     if not fit_rows or not dev_rows:
         raise SystemExit(f"need at least 2 training articles to fit and choose (got {len(titles)})")
     width = reader.state_width
-    grid, (window, l2, max_tokens) = choose(fit_rows, dev_rows, args, width)
+    grid, (window, l2, max_tokens), dev_head = choose(fit_rows, dev_rows, args, width)
+    min_probability, cutoffs = choose_min_probability(dev_head, dev_rows, features(dev_rows, window))
     start, end, final_loss = fit(features(train, window), train, l2)
-    weights = SpanWeights(start.astype(np.float32), end.astype(np.float32), window, max_tokens, width)
+    weights = SpanWeights(start.astype(np.float32), end.astype(np.float32), window, max_tokens, width,
+                          min_probability)
     report_f1 = span_f1(weights, report, features(report, window))
     seconds = round(time.perf_counter() - t0, 1)
     figures = {"report_v11_odd": {"questions": len(report), "head_f1": round(report_f1, 4), **baselines(report)},
-               "dev_grid": grid, "chosen": {"window": list(window), "l2": l2, "max_tokens": max_tokens},
+               "dev_grid": grid, "dev_min_probability": cutoffs,
+               "chosen": {"window": list(window), "l2": l2, "max_tokens": max_tokens,
+                          "min_probability": min_probability},
                "rows": {"train": len(train), "fit": len(fit_rows), "dev": len(dev_rows)},
                "dev_titles": sorted(dev_titles), "final_loss": round(final_loss, 4), "seconds": seconds,
                "tiny": args.max_articles is not None}
     head = {"about": "Highlight head of assistant/query/highlight.py, written by training/train_span_head.py; "
                      "do not edit by hand.", "reader_sha256": reader.info.sha256,
             "features": feature_count(width, window), "width": width, "window": list(window),
-            "max_tokens": max_tokens,
+            "max_tokens": max_tokens, "min_probability": min_probability,
             "start": [round(float(v), 6) for v in start], "end": [round(float(v), 6) for v in end],
             "figures": figures}
     (args.reader / SPAN_FILE).write_text(json.dumps(head) + "\n", encoding="utf-8")
@@ -211,7 +238,10 @@ def card(f: dict) -> str:
         "nearest one), shape (capital, digit, punctuation, word piece, first, last; read from the text) and whether "
         "the token lies in a span of the question's answer type (`answer_types.py`).",
         "- Decoding: for a typed question with pattern spans in the sentence, the pattern span with the best start + "
-        f"end score; otherwise the best span of at most {ch['max_tokens']} tokens, widened to whole words.", "",
+        f"end score; otherwise the best span of at most {ch['max_tokens']} tokens, widened to whole words, shown "
+        f"only when its start and end softmax probabilities multiply to at least {ch['min_probability']} (the "
+        f"largest cut-off within 0.005 of the best dev F1; dev F1 by cut-off: {json.dumps(f['dev_min_probability'])})"
+        ".", "",
         "## Data and split",
         "- SQuAD v1.1 and v2.0 dev (CC BY-SA 4.0), the reader's training articles (even-numbered in every file): "
         f"{f['rows']['train']} answerable questions whose answer lies in one sentence; the dev quarter for the "

@@ -39,6 +39,7 @@ class Highlight:
     end: int
     score: float
     typed: bool = False
+    probability: float = 1.0  # the head's softmax probability of its start token times that of its end token
 
 
 def feature_count(width: int, window: tuple[int, ...]) -> int:
@@ -137,29 +138,36 @@ def best_span(weights: SpanWeights, tokens: SentenceTokens, sentence: str, kind:
         return None
     typed = answer_spans(sentence, kind, question)
     start, end = token_scores(weights, tokens, sentence, typed)
-    return choose_span(tokens, sentence, typed, start, end, weights.max_tokens)
+    span = choose_span(tokens, sentence, typed, start, end, weights.max_tokens)
+    return span if span is None or span.typed or span.probability >= weights.min_probability else None
 
 
 def choose_span(tokens: SentenceTokens, sentence: str, typed: list[tuple[int, int]], start: np.ndarray,
                 end: np.ndarray, max_tokens: int) -> Highlight | None:
     """Decoding: among the answer type's spans when there are any, else the best span of at most ``max_tokens``
     tokens, widened to whole words (never a paragraph number)."""
-    choices: list[tuple[float, int, int]] = []
+    choices: list[tuple[float, int, int, int, int]] = []
     for a, b in typed:  # a typed question: the head chooses among the pattern's spans
         inside = [k for k, (p, q) in enumerate(tokens.offsets) if q > a and p < b]
         if inside:
-            choices.append((float(start[inside[0]] + end[inside[-1]]), a, b))
+            choices.append((float(start[inside[0]] + end[inside[-1]]), a, b, inside[0], inside[-1]))
     if not choices:
         for i in range(len(tokens.ids)):
             j = i + int(np.argmax(end[i: i + max_tokens]))
             i0, j0 = _word_bounds(tokens, i, j)
             a, b = _trim(sentence, tokens.offsets[i0][0], tokens.offsets[j0][1])
             if b > a and not is_paragraph_number(sentence, a, b):
-                choices.append((float(start[i] + end[j]), a, b))
+                choices.append((float(start[i] + end[j]), a, b, i, j))
     if not choices:
         return None
-    score, a, b = max(choices)
-    return Highlight(a, b, score, bool(typed) and (a, b) in typed) if b > a else None
+    score, a, b, i, j = max(choices)
+    probability = float(_softmax(start)[i] * _softmax(end)[j])
+    return Highlight(a, b, score, bool(typed) and (a, b) in typed, probability) if b > a else None
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max())
+    return e / e.sum()
 
 
 SentenceHighlighter = Callable[[int], "Highlight | None"]  # sentence id -> its highlight (None: not read)

@@ -86,6 +86,7 @@ class SpanWeights:
     window: tuple[int, ...]  # neighbour distances whose states are features beside the token's own
     max_tokens: int  # the longest highlight, in tokens
     width: int  # the reader's state width
+    min_probability: float = 0.0  # a free span less likely than this (start x end softmax) is not shown
 
     @property
     def state_blocks(self) -> int:
@@ -127,7 +128,8 @@ def read_span_weights(model_dir: Path) -> SpanWeights | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         weights = SpanWeights(np.asarray(data["start"], np.float32), np.asarray(data["end"], np.float32),
-                              tuple(int(w) for w in data["window"]), int(data["max_tokens"]), int(data["width"]))
+                              tuple(int(w) for w in data["window"]), int(data["max_tokens"]), int(data["width"]),
+                              float(data.get("min_probability", 0.0)))
         if data.get("reader_sha256") != read_info(model_dir).sha256:
             raise ValueError("fitted on another reader")
         if weights.start.shape != weights.end.shape or weights.start.shape != (int(data["features"]),):
