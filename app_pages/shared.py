@@ -63,7 +63,6 @@ def update_index(library: Library, label: str, first_start: bool = False) -> Bui
     Only new or changed files are embedded, so after the first start this is a quick hash check. Returns None
     (after saying why) when there is nothing to index or the build failed; the previous index stays in use.
     """
-    library.ready = True
     if not discover(library.docs_dir):
         library.problems = ()
         return None
@@ -115,6 +114,7 @@ def get_library() -> Library:
                     first = True
                 update_index(library, "Building the index" if first else "Checking the index for changed documents",
                              first_start=first)
+                library.ready = True  # only now: a session opened meanwhile waited on the lock, not on an empty index
     return library
 
 
