@@ -106,7 +106,12 @@ def get_library() -> Library:
         st.stop()
     library = _library(str(docs_dir), str(index_dir), os.environ.get(STORE_ENV, ""))
     if not library.ready:
+        waiting = st.empty()
+        if library.lock.locked():
+            waiting.info("The index is being built in another tab or session; this page opens when it is done.",
+                         icon=":material/hourglass_top:")
         with library.lock:  # a second session opened during the first build waits for it instead of racing it
+            waiting.empty()
             if not library.ready:
                 try:
                     first = not library.assistant.storage.current()
