@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.export_ui import citation_downloads
+from app_pages.export_ui import citation_downloads, copy_citation
 from app_pages.page_view import show_on_page_button
 from app_pages.shared import current_store, get_library
 from assistant.cite.types import BadQuote, Citation
@@ -42,6 +42,7 @@ def show(c: Citation, sentence: bool = False, key: str = "m") -> None:
     for i, m in enumerate(c.matches):
         st.html(match_block_html(m))
         show_on_page_button(get_library(), m.doc, m.boxes, key=f"{key}-{i}")
+        copy_citation(m, key=f"{key}-{i}")
         if c.verdict == "near" and m.diff:
             st.html(diff_html(m.diff))
     if c.closest:

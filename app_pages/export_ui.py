@@ -1,5 +1,5 @@
-"""Share and export in the app: the question kept in the URL, "Copy citation" under each quote, and downloads of
-an answer, a citation check or an evaluation report as Markdown and CSV.
+"""Share and export in the app: the question kept in the URL, "Copy citation" under each quote and citation match,
+and downloads of an answer, a citation check or an evaluation report as Markdown and CSV.
 
 The pages call these with one line each; the files themselves are built by assistant.export (pure functions,
 shared with the CLI). A citation is shown with st.code: its text is never read as Markdown or HTML, and its copy
@@ -13,7 +13,7 @@ import json
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from assistant.cite.types import Citation
+from assistant.cite.types import Citation, Match
 from assistant.evaluation import EvalReport
 from assistant.export import (
     CSV_ENCODING,
@@ -23,6 +23,7 @@ from assistant.export import (
     citation_csv,
     citation_markdown,
     file_stem,
+    match_citation,
     quote_citation,
     report_csv,
     report_markdown,
@@ -49,11 +50,13 @@ def question_to_ask(typed: str | None) -> str | None:
     return None
 
 
-def copy_citation(quote: Quote, key: str) -> None:
-    """A "Copy citation" popover: ``"quote" - Title (file, p. N)`` in a code block with a copy button."""
+def copy_citation(source: Quote | Match, key: str) -> None:
+    """A "Copy citation" popover for an answer's quote or a citation lookup's match: ``"quote" - Title (file,
+    p. N)`` in a code block with a copy button."""
+    text = quote_citation(source) if isinstance(source, Quote) else match_citation(source)
     with st.popover("Copy citation", icon=":material/content_copy:", key=f"cite-{key}",
                     help='The quote with its source, ready to paste: "quote" - Title (file, p. N)'):
-        st.code(quote_citation(quote), language=None, wrap_lines=True, width=560)
+        st.code(text, language=None, wrap_lines=True, width=560)
         st.caption("The button at the top right of the box copies it.")
 
 

@@ -98,6 +98,7 @@ def test_a_citation_check_downloads_as_markdown_and_csv(
     rows = csv_rows(downloads[f"{stem}.csv"][0])
     assert rows[0]["verdict"] == "exact" and rows[0]["doc"] == "ofsted/ofsted-bradford-31-january-2023.pdf"
     assert rows[0]["page"] == "3" and rows[0]["citation"].endswith("(ofsted-bradford-31-january-2023.pdf, p. 3)")
+    assert [c.value for c in at.code] == [r["citation"] for r in rows]  # each match has its citation to copy
 
 
 def test_an_evaluation_report_downloads_as_markdown_and_csv(
