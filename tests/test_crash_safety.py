@@ -37,13 +37,9 @@ QUESTIONS = ("Who is the harbour master that keeps a logbook of every vessel?",
              "What did the finance committee note about item 7?")
 ALL_TINY = tuple(sorted(TINY_FILES))
 
-DRIVER = r'''
-import os, sys, time
-import assistant.index.store as store
-from assistant.cli import main
-from assistant.embedding.embedder import Embedder
-from assistant.index.lexical import Bm25Index
-
+# The driver's hooks, shared with test_qdrant_crash.py: a "PHASE before/after <step>#<n>" marker on stderr around
+# each wrapped call, and a long pause at the one named in $PAUSE_AT, where the parent kills the child.
+PHASE_HOOKS = r'''
 PAUSE_AT = os.environ.get("PAUSE_AT", "")
 counts = {}
 
@@ -63,7 +59,15 @@ def wrap(owner, attr, label):
         mark("after", label)
         return result
     setattr(owner, attr, wrapped)
+'''
 
+DRIVER = r'''
+import os, sys, time
+import assistant.index.store as store
+from assistant.cli import main
+from assistant.embedding.embedder import Embedder
+from assistant.index.lexical import Bm25Index
+''' + PHASE_HOOKS + r'''
 wrap(Embedder, "encode", "embed")
 for owner, attr in ((store.np, "savez"), (store.np, "save"), (store.faiss, "write_index"), (Bm25Index, "save"),
                     (store, "_fsync_tree"), (store.os, "replace"), (store, "remove_stale")):

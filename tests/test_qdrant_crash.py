@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO_ROOT, TINY_FILES, write_corpus
-from test_crash_safety import Build
+from test_crash_safety import PHASE_HOOKS, Build
 
 pytest.importorskip("qdrant_client", reason="the scale extras: pip install -e '.[scale]' (make test installs them)")
 
@@ -31,27 +31,7 @@ DRIVER = r'''
 import os, sys, time
 import assistant.index.qdrant_store as qs
 from assistant.cli import main
-
-PAUSE_AT = os.environ.get("PAUSE_AT", "")
-counts = {}
-
-def mark(when, label):
-    counts[(when, label)] = counts.get((when, label), 0) + 1
-    name = f"{when} {label}#{counts[(when, label)]}"
-    sys.stderr.write(f"PHASE {name}\n")
-    sys.stderr.flush()
-    if name == PAUSE_AT:
-        time.sleep(600)  # the parent kills us here
-
-def wrap(owner, attr, label):
-    original = getattr(owner, attr)
-    def wrapped(*args, **kwargs):
-        mark("before", label)
-        result = original(*args, **kwargs)
-        mark("after", label)
-        return result
-    setattr(owner, attr, wrapped)
-
+''' + PHASE_HOOKS + r'''
 for attr in ("_upsert", "_write_units", "_swap", "clean"):
     wrap(qs.QdrantStorage, attr, attr)
 sys.exit(main(sys.argv[1:]))

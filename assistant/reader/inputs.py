@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from tokenizers import Tokenizer
+    from tokenizers import Encoding, Tokenizer
 
 FORMAT_VERSION = 2  # what training builds by default (the shipped model's); the runtime builds whichever of
 # SUPPORTED_FORMATS the model's reader.json names
@@ -85,11 +85,19 @@ def encode_pairs(tokenizer: Tokenizer, question: str, candidates: Sequence[Candi
 
     ``tokenizer`` is the model's ``tokenizer.json`` loaded with the ``tokenizers`` library, with truncation and
     padding switched off (see load_tokenizer)."""
+    return encode_pairs_with_tokens(tokenizer, question, candidates, max_length, fmt)[0]
+
+
+def encode_pairs_with_tokens(tokenizer: Tokenizer, question: str, candidates: Sequence[Candidate], max_length: int,
+                             fmt: int = FORMAT_VERSION) -> tuple[dict[str, np.ndarray], list[Encoding], list[Encoding]]:
+    """``encode_pairs``'s arrays, plus the question's and each candidate sentence's own encodings (tokens and
+    character offsets, for the highlight head), from the one tokenizer pass."""
     if fmt not in SUPPORTED_FORMATS:
         raise ValueError(f"unknown reader input format {fmt}")
     ids = {tok: int(tokenizer.token_to_id(tok)) for tok in ("[CLS]", "[SEP]", "[PAD]", "|")}
     texts = [question] + [x for c in candidates for x in (c.sentence, c.title, c.previous, c.next)]
-    enc = [e.ids for e in tokenizer.encode_batch(texts, add_special_tokens=False)]
+    encodings = tokenizer.encode_batch(texts, add_special_tokens=False)
+    enc = [e.ids for e in encodings]
     q = enc[0]
     rows = [_assemble(q, *enc[1 + 4 * i: 5 + 4 * i], ids=ids, max_length=max_length, fmt=fmt)
             for i in range(len(candidates))]
@@ -101,7 +109,7 @@ def encode_pairs(tokenizer: Tokenizer, question: str, candidates: Sequence[Candi
         out["input_ids"][i, : len(tok)] = tok
         out["attention_mask"][i, : len(tok)] = 1
         out["token_type_ids"][i, : len(seg)] = seg
-    return out
+    return out, encodings[:1], encodings[1::4]
 
 
 def load_tokenizer(path: str) -> Tokenizer:

@@ -22,7 +22,7 @@ import numpy as np
 from assistant.digest import file_sha256
 from assistant.errors import ReaderUnavailable
 
-from .inputs import MAX_QUESTION_TOKENS, SUPPORTED_FORMATS, Candidate, encode_pairs, load_tokenizer
+from .inputs import MAX_QUESTION_TOKENS, SUPPORTED_FORMATS, Candidate, encode_pairs_with_tokens, load_tokenizer
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -197,21 +197,20 @@ class Reader:
         want = (tokens and projection is not None and self._token_scores is not None
                 and self.info.format_version == 2)
         with self._lock:
-            feeds = encode_pairs(self.tokenizer, question, cands, self.info.max_length, self.info.format_version)
-            encs = self.tokenizer.encode_batch([question, *(c.sentence for c in cands)], add_special_tokens=False) \
-                if want else []
+            feeds, question_enc, sentence_encs = encode_pairs_with_tokens(
+                self.tokenizer, question, cands, self.info.max_length, self.info.format_version)
         run_feeds = {n: feeds[n] for n in self._names}
         if self._projection_input is not None:  # the graph needs it even when no highlight is wanted
             run_feeds[self._projection_input] = projection if want else self._no_projection
         out = self.session.run(None, run_feeds)
         logits = np.asarray(out[0], dtype=np.float32).reshape(-1)
-        if not want or self._token_scores is None:
+        if not want:
             return Reading(logits)
         projected = np.asarray(out[self._token_scores], dtype=np.float32)
-        q_ids = encs[0].ids[:MAX_QUESTION_TOKENS]
+        q_ids = question_enc[0].ids[:MAX_QUESTION_TOKENS]
         first = len(q_ids) + 2  # [CLS] question [SEP], then the sentence (format 2)
         rows = []
-        for i, enc in enumerate(encs[1:]):
+        for i, enc in enumerate(sentence_encs):
             segment = feeds["token_type_ids"][i, first:].tolist()
             n = min(len(enc.ids), max(0, (segment.index(0) if 0 in segment else len(segment)) - 1))
             rows.append(SentenceTokens(projected[i, first:first + n], tuple(enc.ids[:n]), tuple(enc.tokens[:n]),
