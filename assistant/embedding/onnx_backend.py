@@ -285,6 +285,7 @@ class OnnxEncoder:
         self.model_file = onnx_file
         options = ort.SessionOptions()
         options.log_severity_level = 3  # errors only: no warnings on stderr at every start
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session: onnxruntime.InferenceSession = ort.InferenceSession(
             str(onnx_file), options, providers=["CPUExecutionProvider"])
         self.input_names = [i.name for i in self.session.get_inputs()]
