@@ -1,4 +1,4 @@
-"""Calibrate the learned ranker to the product's domain on the TUNING halves of the gold sets: four numbers,
+"""Calibrate the learned ranker to the product's domain on the TUNING halves of the gold sets: three numbers,
 never a model. Writes the "calibration" section of assistant/query/ranker.json.
 
     .venv/bin/python bench/calibrate_ranker.py [--index DIR] [--sets bundled_gold natural_gold]
@@ -7,14 +7,11 @@ Why: the ranker is fitted on SQuAD (Wikipedia paragraphs); inspection reports an
 lines such as "Lead inspector: ...", grade tables), and the first stage's weights were chosen on this domain. So:
 1. ``first_stage_weight``: how much the first stage's order is added to the ranker's logit, and
    ``answer_type_weight``: how much "the sentence holds a span of the kind the question wants" (a name for "who",
-   a grade for "rated") is added, and ``missing_doc_weight``: how much the IDF share of the question's words that
-   the candidate's document lacks (a council, a year, a role it never mentions) is added. Why these two: on SQuAD
-   both cues are weak (Wikipedia sentences are full of names and the name pattern misses single names; an
-   article holds most words of its own questions), so the ranker learned small weights; in inspection reports a
-   name or a grade is rare, and eighteen reports on five councils share their vocabulary but not their
-   authority and year, so both cues are sharp. One grid over the three; the triple with the best
-   answer@1 + 0.3 x answer@3 + refusal AUROC (the product's two promises, a right quote and an honest refusal,
-   weigh alike; these cues move both) over the tuning questions, the smallest weights on ties;
+   a grade for "rated") is added. Why the second: on SQuAD the cue is weak (Wikipedia sentences are full of names
+   and the name pattern misses single names), so the ranker learned a small weight; in inspection reports a name
+   or a grade is rare and the cue is sharp. One grid over both; the pair with the best answer@1 + 0.3 x answer@3
+   + refusal AUROC (the product's two promises, a right quote and an honest refusal, weigh alike; this cue moves
+   both) over the tuning questions, the smallest weights on ties;
 2. ``threshold_shift``: where the default strictness level sits, the threshold that refuses the most unanswerable
    tuning questions while wrongly refusing at most --max-wrongly-refused of the answerable ones.
 The other levels keep their distance from the default (measured on SQuAD by training/fit_ranker.py); their shares
@@ -25,7 +22,6 @@ on the tuning halves are recorded for the app's help text. The product's stages 
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import sys
 from dataclasses import dataclass, replace
@@ -49,7 +45,6 @@ from assistant.query.types import Answer, Candidates, Query  # noqa: E402
 
 WEIGHTS = (0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0)
 TYPE_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
-MISSING_WEIGHTS = (0.0, -1.0, -2.0, -3.0, -4.0)
 
 
 @dataclass(frozen=True)
@@ -125,19 +120,19 @@ def main() -> None:
     settings = assistant.settings
     reads = read_all(pipe, settings, items)
     table = {}
-    for key in itertools.product(WEIGHTS, TYPE_WEIGHTS, MISSING_WEIGHTS):
-        trial = replace(base, first_stage_weight=key[0], answer_type_weight=key[1], missing_doc_weight=key[2])
-        m = summarise(judged(pipe, settings, reads, trial), 3)
-        table[key] = {"answer@1": m["answer@1"], "answer@3": m["answer@3"], "refusal_auroc": m["refusal_auroc"]}
-        print(f"weights {key}: {table[key]}", flush=True)
+    for w in WEIGHTS:
+        for tw in TYPE_WEIGHTS:
+            m = summarise(judged(pipe, settings, reads, replace(base, first_stage_weight=w, answer_type_weight=tw)), 3)
+            table[w, tw] = {"answer@1": m["answer@1"], "answer@3": m["answer@3"],
+                            "refusal_auroc": m["refusal_auroc"]}
+            print(f"first_stage_weight {w}, answer_type_weight {tw}: {table[w, tw]}", flush=True)
 
-    def merit(key: tuple[float, float, float]) -> tuple[float, float]:
+    def merit(key: tuple[float, float]) -> tuple[float, float]:
         t = table[key]
-        return t["answer@1"] + 0.3 * t["answer@3"] + (t["refusal_auroc"] or 0.0), -sum(map(abs, key))
+        return t["answer@1"] + 0.3 * t["answer@3"] + (t["refusal_auroc"] or 0.0), -sum(key)
 
-    weight, type_weight, missing_weight = max(table, key=merit)
-    chosen = replace(base, first_stage_weight=weight, answer_type_weight=type_weight,
-                     missing_doc_weight=missing_weight)
+    weight, type_weight = max(table, key=merit)
+    chosen = replace(base, first_stage_weight=weight, answer_type_weight=type_weight)
     results = judged(pipe, settings, reads, chosen)
     shift = choose_threshold(results, args.max_wrongly_refused)
     levels = []
@@ -148,9 +143,9 @@ def main() -> None:
     n_ans = sum(it.answerable for it in items)
     raw["calibration"] = {
         "script": "bench/calibrate_ranker.py", "sets": [str(f.relative_to(ROOT)) for f in files],
-        "first_stage_weight": weight, "answer_type_weight": type_weight, "missing_doc_weight": missing_weight,
-        "threshold_shift": round(shift, 4), "search": {"/".join(map(str, k)): v for k, v in table.items()},
-        "search_keys": "first_stage_weight/answer_type_weight/missing_doc_weight",
+        "first_stage_weight": weight, "answer_type_weight": type_weight, "threshold_shift": round(shift, 4),
+        "search": {f"{k[0]}/{k[1]}": v for k, v in table.items()},
+        "search_keys": "first_stage_weight/answer_type_weight",
         "measured_on": f"the {len(items)} questions of the gold sets' tuning halves ({n_ans} answerable, "
                        f"{len(items) - n_ans} not), which also set the default threshold, so the shares are a "
                        "little optimistic",
@@ -158,8 +153,7 @@ def main() -> None:
     }
     parse_ranker(raw)
     args.ranker.write_text(json.dumps(raw, indent=1) + "\n", encoding="utf-8")
-    print(f"first_stage_weight {weight}, answer_type_weight {type_weight}, missing_doc_weight {missing_weight}, "
-          f"threshold_shift {shift:+.3f}; "
+    print(f"first_stage_weight {weight}, answer_type_weight {type_weight}, threshold_shift {shift:+.3f}; "
           f"levels {levels}; wrote {args.ranker}")
 
 

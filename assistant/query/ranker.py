@@ -5,8 +5,8 @@ Why one model for both: it is trained on every candidate of answerable, unanswer
 (label: the sentence holds the answer), so a question whose candidates all look like non-answers gets a low best
 logit; ranking and refusal cannot disagree. Its weights, the number of candidates it reads and its operating points
 are written by training/fit_ranker.py into ranker.json beside this module; bench/calibrate_ranker.py adds a
-"calibration" section from the gold sets' tuning halves (how much to trust the first stage's order, the
-answer-type cue and the missing-words check on this domain, and where the default threshold sits); nothing here is typed by hand.
+"calibration" section from the gold sets' tuning halves (how much to trust the first stage's order and the
+answer-type cue on this domain, and where the default threshold sits); nothing here is typed by hand.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from assistant.query.reading import RANK_FEATURES
 
 _FIRST_GAP = RANK_FEATURES.index("first_gap")
 _ANSWER_TYPE = RANK_FEATURES.index("answer_type")
-_MISSING_DOC = RANK_FEATURES.index("missing_doc")
 
 
 class RankerError(ReaderUnavailable):
@@ -41,13 +40,11 @@ class Ranker:
     bias: float  # shifted: logit 0 is the default strictness level's threshold (after calibration, if any)
     first_stage_weight: float = 0.0  # calibration: extra trust in the first stage's order on the product's domain
     answer_type_weight: float = 0.0  # calibration: extra trust in "holds a span of the kind the question wants"
-    missing_doc_weight: float = 0.0  # calibration: extra weight of "the question's words its document lacks"
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         """Log-odds (shifted) that each row's sentence answers its question."""
         z = ((x - self.mean) / self.scale) @ self.weights + self.bias
-        return (z + self.first_stage_weight * x[:, _FIRST_GAP] + self.answer_type_weight * x[:, _ANSWER_TYPE]
-                + self.missing_doc_weight * x[:, _MISSING_DOC])
+        return z + self.first_stage_weight * x[:, _FIRST_GAP] + self.answer_type_weight * x[:, _ANSWER_TYPE]
 
 
 def parse_ranker(raw: dict) -> Ranker:
@@ -61,8 +58,7 @@ def parse_ranker(raw: dict) -> Ranker:
     cal = raw.get("calibration") or {}
     return Ranker(int(model["read_k"]), features, vec["mean"], vec["scale"], vec["weights"],
                   float(model["bias"]) - float(cal.get("threshold_shift", 0.0)),
-                  float(cal.get("first_stage_weight", 0.0)), float(cal.get("answer_type_weight", 0.0)),
-                  float(cal.get("missing_doc_weight", 0.0)))
+                  float(cal.get("first_stage_weight", 0.0)), float(cal.get("answer_type_weight", 0.0)))
 
 
 @lru_cache(maxsize=4)
