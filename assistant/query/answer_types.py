@@ -47,7 +47,8 @@ _PERSON_Q = re.compile(r"^\s*(?:who|whom|whose)\b|\b(?:which|what)(?: [\w’']+)
 _DATE_Q = re.compile(r"^\s*when\b|\b(?:what|which) (?:date|year|month|day)|\bwhat dates?\b|\bhow long ago\b", re.I)
 _NUMBER_Q = re.compile(r"\bhow (?:many|much)\b|\bwhat (?:number|percentage|proportion|amount|sum)\b|"
                        r"\bhow long\b|\bby how\b", re.I)
-_GRADE_Q = re.compile(r"\b(?:grade|graded|rated|rating|judged|judgement|judgment|overall effectiveness)\b", re.I)
+_GRADE_Q = re.compile(r"\b(?:grades?|graded|rated|ratings?|judge[ds]?|judgements?|judgments?|verdicts?|"
+                      r"overall effectiveness)\b", re.I)
 
 
 def question_type(question: str) -> str | None:
