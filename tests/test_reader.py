@@ -119,3 +119,14 @@ def test_tiny_training_run_produces_a_loadable_model(tmp_path: Path) -> None:
     scores = Reader(out).score("Who keeps the logbook?", in_context(HARBOUR, "Kestrel Bay harbour"))
     assert scores.shape == (4,) and np.isfinite(scores).all()
     assert (MODEL_DIR / "reader-int8.onnx").read_bytes() == shipped  # the shipped model is left alone
+
+
+def test_keyword_forms_read_as_users_type_and_keep_the_constraints() -> None:
+    from training.groups import keyword_form
+
+    assert keyword_form("Who led the Normans in 1066?", True) == "who led normans 1066"
+    assert keyword_form("Who led the Normans in 1066?", False) == "led normans 1066"
+    assert keyword_form("What share of children's homes were rated 2.5% better?", False) == \
+        "share children's homes rated 2.5% better"
+    assert keyword_form("Normans 1066", True) is None  # nothing to drop: not a new form
+    assert keyword_form("What is it?", True) is None  # too little left

@@ -68,7 +68,11 @@ def write_card(path: Path, report: dict[str, Any]) -> None:
         f"- {tr['train_questions']} training questions (v1.1 answerable, v2.0 unanswerable; v2.0 answerable ones "
         "duplicating v1.1 dropped), plus adversarial twins (a year, number or name of the question swapped for "
         f"one of the same article that the paragraph lacks, labelled 'none answers') for {cfg['adversarial_rate']:.0%}"
-        " of answerable ones. Negatives: other sentences of the paragraph, then sentences of other paragraphs "
+        " of answerable ones"
+        + (f"; {cfg['keyword_rate']:.0%} of all groups ask their question in keyword form (function words and "
+           "punctuation dropped, lower case, the question word kept half of the time: 'who normans leader 1066'), "
+           "as users type" if cfg.get("keyword_rate") else "")
+        + ". Negatives: other sentences of the paragraph, then sentences of other paragraphs "
         "of the article sharing most words with the question. SciFact is not used. No `eval/` gold set was used.",
         "", "## Training", "",
         f"- {tr['steps']} steps x {cfg['groups_per_step']} groups ({tr['groups_seen']} groups), lr {cfg['lr']} "
