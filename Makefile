@@ -60,7 +60,7 @@ clean-index:
 # model card written; its highlight head fitted on the same training articles (~5 min); then two readers on
 # halves of the training articles (for cross-fitting, ~16 min side by side), the learned ranker
 # (assistant/query/ranker.json) refitted on the product's candidates for the SQuAD training articles, each half
-# read by the other half's reader (~12 min), and its two domain numbers calibrated on the gold tuning halves.
+# read by the other half's reader (~12 min), and its three domain numbers calibrated on the gold tuning halves.
 # Offline.
 reader: install
 	HF_HUB_OFFLINE=1 $(BIN)/python -m training.train_reader --results bench/results/reader_training.json

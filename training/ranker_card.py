@@ -54,7 +54,8 @@ def card(ranker: dict) -> str:
         f"negatives drawn with seed {fit['seed']}; "
         f"{fit['seconds']:.0f} s on 2 cores (reading every question takes ~12 min; less when the rows come from "
         "`--rows-cache`) (`python -m training.fit_ranker`, `make reader`). `bench/calibrate_ranker.py` then adds "
-        "two numbers calibrated on the gold sets' tuning halves (ranker.json, \"calibration\"). Standardised "
+        "three numbers calibrated on the gold sets' tuning halves (ranker.json, \"calibration\": the first stage's "
+        "weight inside the logit, an extra weight for the answer-type cue, the default threshold). Standardised "
         "weights, largest first:",
         "",
         "| feature | weight |", "|---|---|",
