@@ -220,8 +220,9 @@ class Reader:
 
 
 def default_threads() -> int:
-    """One intra-op thread per core, up to 4: 8 candidates read in 21 ms on one thread and 12 ms on two on the
-    2-core machine (training/bench_latency.py --shipped); a fixed count per machine keeps scores deterministic."""
+    """One intra-op thread per core, up to 4: 8 candidates read in 21-22 ms on one thread and 12-17 ms on two on
+    the 2-core machine (training/bench_latency.py --shipped, two runs); a fixed count per machine keeps scores
+    deterministic."""
     return max(1, min(4, os.cpu_count() or 1))
 
 
