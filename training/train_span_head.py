@@ -116,11 +116,15 @@ def decoded(weights: SpanWeights, rows: list[Row], xs: list[np.ndarray]) -> list
     return out
 
 
+def shown_f1(got: list[tuple[float, float, float]], cutoff: float) -> float:
+    """Mean SQuAD F1 of ``decoded`` rows when a free span under ``cutoff`` is not shown (the whole sentence is
+    what the reader then reads)."""
+    return float(np.mean([f if p >= cutoff else w for f, w, p in got])) if got else 0.0
+
+
 def span_f1(weights: SpanWeights, rows: list[Row], xs: list[np.ndarray]) -> float:
-    """Mean SQuAD F1 of the highlights shown (a free span under ``weights.min_probability`` is not: the whole
-    sentence is what the reader then reads)."""
-    got = decoded(weights, rows, xs)
-    return float(np.mean([f if p >= weights.min_probability else w for f, w, p in got])) if got else 0.0
+    """Mean SQuAD F1 of the highlights shown at the head's own cut-off."""
+    return shown_f1(decoded(weights, rows, xs), weights.min_probability)
 
 
 MIN_PROBABILITY_GRID = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
@@ -130,7 +134,7 @@ def choose_min_probability(weights: SpanWeights, rows: list[Row], xs: list[np.nd
     """The largest cut-off whose dev F1 is within 0.005 of the best: a doubtful highlight (the head spread over
     the sentence, as for "what did inspectors say about ...") is dropped unless it pays on SQuAD."""
     got = decoded(weights, rows, xs)
-    table = {c: float(np.mean([f if p >= c else w for f, w, p in got])) for c in MIN_PROBABILITY_GRID}
+    table = {c: shown_f1(got, c) for c in MIN_PROBABILITY_GRID}
     best = max(table.values())
     return max(c for c, v in table.items() if v >= best - 0.005), {str(c): round(v, 4) for c, v in table.items()}
 

@@ -231,7 +231,7 @@ def load_reader(model_dir: Path | None = None, threads: int | None = None) -> Re
     key = (str(Path(model_dir or os.environ.get(READER_ENV) or MODEL_DIR).resolve()), threads or default_threads())
     with _LOCK:
         if key not in _readers:
-            _readers[key] = Reader(Path(key[0]), threads)
+            _readers[key] = Reader(Path(key[0]), key[1])
         return _readers[key]
 
 
