@@ -93,6 +93,13 @@ def open_page(browser, server: Server, title: str, ready: str):  # noqa: ANN001,
     return page
 
 
+def wait_uploaded(page, name: str) -> None:  # noqa: ANN001
+    """Wait until the uploader has sent `name` to the server: its chip's button reads "Remove <name>" (it reads
+    "Cancel upload of <name>" while the file is on its way). Submitting the form before then submits no file."""
+    page.locator("[data-testid=stFileChipDeleteBtn] button").and_(
+        page.get_by_role("button", name=f"Remove {name}", exact=True)).wait_for(timeout=ANSWER_TIMEOUT_MS)
+
+
 def upload_gold(page, name: str, data: bytes) -> None:  # noqa: ANN001
     page.get_by_text("Upload my own").click()
     page.locator("input[type=file]").set_input_files(files=[{"name": name, "mimeType": "application/json",
@@ -153,6 +160,7 @@ def test_upload_refused_by_the_browser_is_explained_and_a_long_name_wraps(browse
 
         uploader.set_input_files(files=[{"name": LONG_NAME, "mimeType": "text/plain",
                                          "buffer": b"The lifeboat station opened in 1902 beside the harbour.\n"}])
+        wait_uploaded(page, LONG_NAME)
         page.get_by_role("button", name="Add to the library").click()
         notice = page.locator(".ba-notice.ba-success", has_text=LONG_NAME[:40])
         notice.wait_for(timeout=ANSWER_TIMEOUT_MS)
