@@ -109,6 +109,17 @@ def _quote(library: Library, store: IndexStore, quote: Quote, key: str, closest:
                           on_click="ignore", icon=":material/download:", help="Download the original file")
 
 
+def searched_label(answer: Answer, turn: Turn, store: IndexStore) -> str:
+    """Which documents were searched: the user's choice, those that mention the question's names and years
+    (query/scope.py), or all."""
+    if turn.docs:
+        return f"searched {len(turn.docs)} of {len(store.docs)} documents"
+    if isinstance(answer, Answer) and answer.scope.words:
+        return (f"searched the {answer.scope.documents} of {len(store.docs)} documents that mention "
+                f"{' and '.join(answer.scope.words)}")
+    return "searched all documents"
+
+
 def show_answer(library: Library, store: IndexStore, turn: Turn, n: int) -> None:
     answer = turn.answer
     if isinstance(answer, PerDocumentAnswer):
@@ -118,14 +129,16 @@ def show_answer(library: Library, store: IndexStore, turn: Turn, n: int) -> None
             _quote(library, store, quote, f"{n}-{i}", closest=False)
     else:
         st.info(NO_ANSWER, icon=":material/block:")
+        if answer.scope.unknown_places:  # the user's own words: escaped, never read as Markdown
+            st.html(caption_html(f"No document mentions {', '.join(answer.scope.unknown_places)}."))
         if answer.quotes:
             st.markdown(f"**{CLOSEST_LABEL}**")
             st.caption("The nearest passages the assistant found. They may be related, but it is not confident "
                        "that they answer the question.")
             for i, quote in enumerate(answer.quotes):
                 _quote(library, store, quote, f"{n}-{i}", closest=True)
-    scope = f"searched {len(turn.docs)} of {len(store.docs)} documents" if turn.docs else "searched all documents"
-    st.caption(f"{answer.timings_ms.get('total', 0):.0f} ms · {scope} · strictness {turn.strictness}")
+    st.html(caption_html(f"{answer.timings_ms.get('total', 0):.0f} ms · {searched_label(answer, turn, store)} · "
+                         f"strictness {turn.strictness}"))
     answer_downloads(answer, str(n))
 
 

@@ -140,8 +140,13 @@ def _print_answer(answer) -> None:
     print(f"Q: {term(answer.question)}")
     if not answer.answered:
         print("The documents do not answer this question.")
-        if answer.quotes:
-            print("Closest passages (not an answer):")
+    if answer.scope.unknown_places:
+        print(f"No document mentions {', '.join(term(w) for w in answer.scope.unknown_places)}.")
+    if not answer.answered and answer.quotes:
+        print("Closest passages (not an answer):")
+    if answer.scope.words:
+        print(f"(Searched the {answer.scope.documents} documents that mention "
+              f"{' and '.join(term(w) for w in answer.scope.words)}.)")
     for n, q in enumerate(answer.quotes, 1):
         _print_quote(f"[{n}] {term(q.title)}", q)
     print()

@@ -60,3 +60,4 @@ class AnswerSettings:
     complete_answer_type: bool = True  # take in a neighbour sentence holding the span type the question wants
     weights: dict[str, float] = field(default_factory=dict)  # overrides of the first-stage weights (params.json)
     reader: bool = True  # read the first stage's best candidates and rank them with the learned ranker
+    scope: bool = True  # search only the documents that mention the question's names and years (query/scope.py)

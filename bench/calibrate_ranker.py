@@ -11,7 +11,8 @@ lines such as "Lead inspector: ...", grade tables), and the first stage's weight
    and the name pattern misses single names), so the ranker learned a small weight; in inspection reports a name
    or a grade is rare and the cue is sharp. One grid over both; the pair with the best answer@1 + 0.3 x answer@3
    + refusal AUROC (the product's two promises, a right quote and an honest refusal, weigh alike; this cue moves
-   both) over the tuning questions, the smallest weights on ties;
+   both) over the tuning questions; of the pairs within one answerable question of the best, the smallest
+   weights (the grid is flat within that noise, and small weights overrule the SQuAD-fitted ranker least);
 2. ``threshold_shift``: where the default strictness level sits, the threshold that refuses the most unanswerable
    tuning questions while wrongly refusing at most --max-wrongly-refused of the answerable ones.
 The other levels keep their distance from the default (measured on SQuAD by training/fit_ranker.py); their shares
@@ -107,6 +108,20 @@ def parse_args() -> argparse.Namespace:
     return ap.parse_args()
 
 
+def merit(row: dict[str, float | None]) -> float:
+    return row["answer@1"] + 0.3 * row["answer@3"] + (row["refusal_auroc"] or 0.0)
+
+
+def choose_weights(table: dict[tuple[float, float], dict[str, float | None]], n_answerable: int,
+                   ) -> tuple[float, float]:
+    """The smallest weights whose merit is within one answerable question (1 / n at answer@1) of the best: a
+    smaller difference is noise on a hundred questions, and the smaller the weights, the less the SQuAD-fitted
+    ranker is overruled by them."""
+    best = max(merit(row) for row in table.values())
+    near = [key for key, row in table.items() if merit(row) >= best - 1.0 / n_answerable]
+    return min(near, key=lambda key: (sum(key), key))
+
+
 def main() -> None:
     args = parse_args()
     files = [ROOT / "eval" / f"{name}_tune.jsonl" for name in args.sets]
@@ -127,11 +142,7 @@ def main() -> None:
                             "refusal_auroc": m["refusal_auroc"]}
             print(f"first_stage_weight {w}, answer_type_weight {tw}: {table[w, tw]}", flush=True)
 
-    def merit(key: tuple[float, float]) -> tuple[float, float]:
-        t = table[key]
-        return t["answer@1"] + 0.3 * t["answer@3"] + (t["refusal_auroc"] or 0.0), -sum(key)
-
-    weight, type_weight = max(table, key=merit)
+    weight, type_weight = choose_weights(table, sum(it.answerable for it in items))
     chosen = replace(base, first_stage_weight=weight, answer_type_weight=type_weight)
     results = judged(pipe, settings, reads, chosen)
     shift = choose_threshold(results, args.max_wrongly_refused)

@@ -78,6 +78,7 @@ def test_a_question_shows_verbatim_quotes_with_source_context_and_download(bundl
 def test_an_unanswerable_question_says_so_and_labels_the_closest_passages(bundled_app: AppTest) -> None:
     at = ask(bundled_app, "What is the capital of France?")
     assert [i.value for i in at.info] == ["The documents do not answer this question."]
+    assert "No document mentions France." in [visible_text(b) for b in html_bodies(at)]  # and why
     assert "**Closest passages — not an answer**" in [m.value for m in at.markdown]
     blocks = quote_blocks(at)
     assert blocks and all('class="ba-quote ba-closest"' in b for b in blocks)  # drawn apart from answers
@@ -91,7 +92,7 @@ def test_sidebar_settings_limit_quotes_and_documents_and_survive_a_page_switch(b
     at = ask(at, "How many social worker vacancies did Bradford have?")
     [block] = quote_blocks(at)
     assert BRADFORD_2018 in block
-    assert any("searched 1 of 23 documents" in c.value for c in at.caption)
+    assert any("searched 1 of 23 documents" in visible_text(b) for b in html_bodies(at))
 
     at.switch_page("app_pages/documents.py").run()
     at.switch_page("app_pages/chat.py").run()

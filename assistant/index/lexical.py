@@ -208,6 +208,13 @@ class Bm25Index:
                     out[:, j] = np.isin(ids, postings)
         return out
 
+    def units_holding(self, token: str) -> np.ndarray:
+        """The ids of the units that hold ``token``: its postings, read in place (empty for an unknown token)."""
+        if self._bm25 is None or not token or token not in self._vocab:
+            return np.zeros(0, dtype=np.int64)
+        m, c = self._bm25.scores, self._bm25.vocab_dict[token]
+        return m["indices"][m["indptr"][c] : m["indptr"][c + 1]]
+
     def postings(self, query_tokens: list[str]) -> int:
         """How many postings ``search`` reads for these tokens (the work a query does here)."""
         known = [t for t in query_tokens if t in self._vocab and t]

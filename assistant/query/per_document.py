@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from assistant.config import AnswerSettings
 from assistant.query.pipeline import Pipeline
-from assistant.query.scope import Scope, question_scope
+from assistant.query.scope import Scope
 from assistant.query.types import Query, Quote
 
 
@@ -94,7 +94,7 @@ def ask_per_document(pipeline: Pipeline, question: str, settings: AnswerSettings
     query = pipeline.prepare(question)
     store = pipeline.store
     doc_ids = sorted(pipeline.names.resolve(docs)) if docs is not None else range(len(store.docs))
-    scope = question_scope(store, query, pipeline.searcher.doc_tokens)
+    scope = pipeline.scope(query)
     t1 = time.perf_counter()
     results = [_one(pipeline, query, settings, scope, d) for d in doc_ids]
     t2 = time.perf_counter()

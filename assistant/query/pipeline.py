@@ -27,7 +27,8 @@ from assistant.query.ranker import Ranker, load_ranker
 from assistant.query.ranking import score_candidates, with_answer_type
 from assistant.query.reading import DocFigures, ReadCandidates, ReaderScorer, read_candidates
 from assistant.query.retrieval import Searcher
-from assistant.query.types import Answer, Candidates, Query, Quote
+from assistant.query.scope import Scope, documents_in_scope, question_scope, unknown_places
+from assistant.query.types import Answer, Candidates, Query, Quote, SearchScope
 from assistant.reader.runtime import SpanWeights
 
 
@@ -81,16 +82,34 @@ class Pipeline:
         self.figures = DocFigures(store)  # each document's figures, read once, for the constraint checks
         self.searcher = Searcher(store, self.params.fusion_bm25_weight)
         self.names = DocNames(store)
+        self._name_tokens: dict[str, bool] = {}  # token -> the documents write it as a name (scope.py)
+        self._dated = np.array([d.date is not None for d in store.docs], bool)
+        self._doc_sizes = np.bincount(store.sent_doc, minlength=len(store.docs))  # sentences per document
+
+    def scope(self, query: Query) -> Scope:
+        """The question's names and years, and which documents use each (scope.py)."""
+        return question_scope(self.store, query, self.searcher.doc_tokens, self._name_tokens, self._doc_sizes)
 
     def prepare(self, question: str) -> Query:
         return prepare_question(question, self.encoder)
 
     def candidates(self, query: Query, settings: AnswerSettings, docs: set[int] | None = None,
                    chosen: bool = True) -> Candidates:
-        """``docs`` restricts the candidates; ``chosen`` is False when they are not the user's choice (retrieval)."""
+        """``docs`` restricts the candidates; ``chosen`` is False when they are not the user's choice (retrieval).
+        With no ``docs`` and ``settings.scope``, a question that names places, people or years is searched only
+        in the documents that mention them: "how many children in care in leeds" is not answered from Wakefield
+        however close its wording (``scope.documents_in_scope``)."""
+        searched = SearchScope()
+        if docs is None and settings.scope:
+            scope = self.scope(query)
+            narrowed = documents_in_scope(scope, self._dated)
+            if narrowed is not None:
+                docs, chosen = {int(d) for d in narrowed.docs}, False
+            searched = SearchScope(narrowed.words if narrowed else (), len(docs) if narrowed else None,
+                                   unknown_places(scope))
         cands = self.searcher.candidates(query, settings.chunk_candidates, settings.sentence_candidates, docs,
                                          chosen)
-        return with_answer_type(query, cands, self.store)
+        return replace(with_answer_type(query, cands, self.store), scope=searched)
 
     @property
     def reader(self) -> ReaderScorer:
@@ -144,11 +163,14 @@ class Pipeline:
 
     def decide(self, cands: Candidates, scores: np.ndarray, settings: AnswerSettings,
                read: ReadCandidates | None = None) -> Decision:
+        """Answer or abstain; a question naming a place no document mentions is never answered."""
         if read is not None:  # the ranker's best logit is the evidence (0 = the default level's threshold)
             best = int(scores.argmax())
             evidence = float(scores[best])
-            return Decision(evidence >= settings.abstain_threshold, evidence, best)
-        return decide(cands, scores, settings.abstain_threshold, self.params)
+            decision = Decision(evidence >= settings.abstain_threshold, evidence, best)
+        else:
+            decision = decide(cands, scores, settings.abstain_threshold, self.params)
+        return self.ruled_out(decision) if cands.scope.unknown_places else decision
 
     def quote(self, query: Query, cands: Candidates, scores: np.ndarray, settings: AnswerSettings,
               k: int, merge_scores: np.ndarray | None = None, read: ReadCandidates | None = None) -> list[Quote]:
@@ -175,8 +197,17 @@ class Pipeline:
         scores, first, read = self.rank(query, cands, settings)
         decision = self.decide(cands, scores, settings, read)
         quotes = self.quote(query, cands, scores, settings, k or settings.k, first, read)
-        answer = Answer(query.text, decision.answered and bool(quotes), tuple(quotes), decision.evidence)
+        answer = Answer(query.text, decision.answered and bool(quotes), tuple(quotes), decision.evidence,
+                        scope=cands.scope)
         return Trace(query, cands, scores, decision, answer, first, read)
+
+    def ruled_out(self, decision: Decision) -> Decision:
+        """Not answered, whatever the strictness: the question names a place no document mentions. The evidence
+        is kept below every strictness level's threshold (the largest number under the most lenient one), so
+        anything that reads the evidence, like the evaluation's operating points, sees a refusal at every level."""
+        levels = [lv.threshold for lv in self.params.levels]
+        evidence = min(decision.evidence, float(np.nextafter(min(levels), -np.inf))) if levels else decision.evidence
+        return replace(decision, answered=False, evidence=evidence)
 
 
 def final_scores(first: np.ndarray, read: ReadCandidates, logits: np.ndarray) -> np.ndarray:

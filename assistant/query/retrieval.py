@@ -15,11 +15,15 @@ uses each document's id range (units are stored document by document).
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import numpy as np
 
 from assistant.index.backend import DenseDocumentFilter, IndexBackend, LexicalDocumentFilter, LexicalSearch, doc_units
 from assistant.index.lexical import SparseScores, tokenize, top_k
 from assistant.query.types import FEATURES, Candidates, Query
+
+_NO_DOCS = np.zeros(0, np.int64)
 
 
 class _DocTokens:
@@ -28,6 +32,7 @@ class _DocTokens:
     def __init__(self, store: IndexBackend) -> None:
         self._store = store
         self._cache: dict[int, frozenset[str]] = {}
+        self._docs_by_token: dict[str, np.ndarray] | None = None
 
     def __getitem__(self, doc_id: int) -> frozenset[str]:
         toks = self._cache.get(doc_id)
@@ -35,6 +40,17 @@ class _DocTokens:
             d = self._store.docs[doc_id]
             toks = self._cache[doc_id] = frozenset(tokenize(f"{d.title} {d.context}"))
         return toks
+
+    def docs_with(self, token: str) -> np.ndarray:
+        """The ids of the documents whose title or context line holds ``token`` (an inverted view, made once on
+        first use, so a question's scope costs a look-up per word rather than one per document)."""
+        if self._docs_by_token is None:
+            by_token: dict[str, list[int]] = defaultdict(list)
+            for d in range(len(self._store.docs)):
+                for tok in self[d]:
+                    by_token[tok].append(d)
+            self._docs_by_token = {t: np.array(ids, np.int64) for t, ids in by_token.items()}
+        return self._docs_by_token.get(token, _NO_DOCS)
 
 
 def _lexical_search(index: LexicalSearch, tokens: list[str], docs: set[int] | None) -> SparseScores:

@@ -19,18 +19,23 @@ once, as a partner, is not about that council. Everything is case-insensitive, a
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from assistant.errors import ReaderUnavailable
 from assistant.index.backend import IndexBackend
 from assistant.index.lexical import tokenize
 from assistant.query.types import Query
 
+PLACES_FILE = Path(__file__).with_name("places.json")  # written by training/places.py
 _YEAR = re.compile(r"(19|20)\d\d")
+_POSSESSIVE = re.compile(r"['’]s?$")
 _SURFACE = re.compile(r"[^\W_][\w'’-]*")
 _SAMPLE = 60  # sentences read to tell a name from a common word (evenly spread over the word's postings)
 _NAME_SHARE = 0.8  # of mid-sentence uses capitalised
@@ -39,10 +44,17 @@ _IN_PASSING = 0.01  # a word in fewer than 1 in 100 of a document's sentences (a
 _COMMON_SHARE = 0.5  # a name more documents than this use is the library's common vocabulary ("Ofsted")
 
 
+class PlacesUnavailable(ReaderUnavailable):
+    """places.json, shipped beside the ranker, is missing or damaged; the message is one line."""
+
+
 class DocTokens(Protocol):
-    """Each document's title and context-line tokens by document id (``retrieval.Searcher.doc_tokens``)."""
+    """Each document's title and context-line tokens by document id, and the documents holding a token
+    (``retrieval.Searcher.doc_tokens``)."""
 
     def __getitem__(self, doc_id: int) -> frozenset[str]: ...
+
+    def docs_with(self, token: str) -> np.ndarray: ...
 
 
 @lru_cache(maxsize=50_000)
@@ -59,6 +71,7 @@ class Scope:
     held: np.ndarray  # [document, word]: the document is about the word (title, context line, or not in passing)
     mentioned: np.ndarray  # [document, word]: the document uses the word at all
     unknown: tuple[str, ...]  # scope words no document uses at all
+    titled: np.ndarray  # [document, word]: the document's title or context line holds the word
 
     def reason(self, doc_id: int) -> str | None:
         """Why document ``doc_id`` is out of the question's scope, or None when it is in scope."""
@@ -69,37 +82,91 @@ class Scope:
         return "; ".join(parts) or None
 
 
-def question_scope(store: IndexBackend, query: Query, doc_tokens: DocTokens) -> Scope:
-    """The scope words of ``query`` over ``store``; ``doc_tokens[doc_id]`` is a document's title/context tokens."""
+@dataclass(frozen=True)
+class Narrowed:
+    """The documents an ordinary ask searches, and the question's words that chose them."""
+
+    docs: np.ndarray
+    words: tuple[str, ...]
+
+
+def documents_in_scope(scope: Scope, dated: np.ndarray) -> Narrowed | None:
+    """The documents a question naming what documents are about can be answered from, for the ordinary ask.
+
+    A scope word counts here when some document's title or context line holds it: a council, a year of the
+    inspection dates, a subject a title names. A name that only turns up inside documents ("TV", "Church", a
+    person) does not narrow: the passage that answers may call it something else. The documents kept are those
+    that use every such word (``dated[doc]``: the document has a date; one without cannot be ruled out on a year
+    it does not write). A mention is enough, unlike the per-document walk: the Wakefield report of 2022 that
+    says what the 2018 inspection found answers "wakefield 2018 grade" too. None when no word counts, or the
+    words pick every document or none (then nothing is ruled out: a misread name must not empty the search)."""
+    known = [j for j in range(len(scope.words)) if scope.titled[:, j].any()]
+    if not known:
+        return None
+    mentioned = scope.mentioned[:, known].copy()
+    years = [k for k, j in enumerate(known) if _YEAR.fullmatch(scope.words[j])]
+    mentioned[:, years] |= ~dated[:, None]
+    ok = np.flatnonzero(mentioned.all(axis=1))
+    return Narrowed(ok, tuple(scope.words[j] for j in known)) if 0 < len(ok) < len(dated) else None
+
+
+def unknown_places(scope: Scope) -> tuple[str, ...]:
+    """The question's words that name a place (places.json) no document mentions: then no document can answer
+    ("how many children in care in oldham?" over a library without Oldham), however close another council's
+    sentence reads. A word no document uses that is not a place ("kids", a misspelling) rules nothing out."""
+    places = load_places()
+    return tuple(w for w in scope.unknown if _POSSESSIVE.sub("", w.lower()) in places)
+
+
+@lru_cache(maxsize=1)
+def load_places(path: Path = PLACES_FILE) -> frozenset[str]:
+    try:
+        return frozenset(json.loads(path.read_text(encoding="utf-8"))["names"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise PlacesUnavailable(f"place list {path} is missing or damaged ({type(exc).__name__}); reinstall the "
+                                "package or run `python -m training.places`") from None
+
+
+def question_scope(store: IndexBackend, query: Query, doc_tokens: DocTokens,
+                   names: dict[str, bool] | None = None, doc_sizes: np.ndarray | None = None) -> Scope:
+    """The scope words of ``query`` over ``store``; ``doc_tokens[doc_id]`` is a document's title/context tokens.
+    Reads only the postings of the question's tokens, so a question costs nothing the size of the corpus.
+    ``names`` caches, per token, whether the documents write it as a name, and ``doc_sizes`` each document's
+    sentence count (both properties of the index alone)."""
     surface = _question_words(query.text)
     tokens = list(dict.fromkeys(t for t in query.tokens if t))
     n_docs = len(store.docs)
-    hits = store.sent_bm25.holds(tokens, np.arange(store.n_sentences))
+    postings = [store.sent_bm25.units_holding(tok) for tok in tokens]
     in_meta = np.zeros((n_docs, len(tokens)), bool)
     counts = np.zeros((n_docs, len(tokens)), np.int64)
     for j, tok in enumerate(tokens):
-        in_meta[:, j] = [tok in doc_tokens[d] for d in range(n_docs)]
-        counts[:, j] = np.bincount(store.sent_doc[hits[:, j]], minlength=n_docs)
-    sizes = np.bincount(store.sent_doc, minlength=n_docs)[:, None]
+        in_meta[doc_tokens.docs_with(tok), j] = True
+        counts[:, j] = np.bincount(store.sent_doc[postings[j]], minlength=n_docs)
+    sizes = (doc_sizes if doc_sizes is not None else np.bincount(store.sent_doc, minlength=n_docs))[:, None]
     mentioned = in_meta | (counts > 0)
     held = in_meta | ((counts > 0) & (counts >= _IN_PASSING * sizes))
+    names = {} if names is None else names
     chosen = [j for j, tok in enumerate(tokens)
-              if _picks_documents(store, query.text, surface.get(tok, tok), tok, np.flatnonzero(hits[:, j]),
-                                  float(mentioned[:, j].mean()) if n_docs else 0.0)]
+              if _picks_documents(store, query.text, surface.get(tok, tok), tok, postings[j],
+                                  float(mentioned[:, j].mean()) if n_docs else 0.0, names)]
     words = tuple(surface.get(tokens[j], tokens[j]) for j in chosen)
     unknown = tuple(w for j, w in zip(chosen, words, strict=True) if not mentioned[:, j].any())
-    return Scope(words, held[:, chosen], mentioned[:, chosen], unknown)
+    return Scope(words, held[:, chosen], mentioned[:, chosen], unknown, in_meta[:, chosen])
 
 
 def _picks_documents(store: IndexBackend, question: str, word: str, token: str, sentences: np.ndarray,
-                     mentioned_share: float) -> bool:
+                     mentioned_share: float, names: dict[str, bool]) -> bool:
     """Whether a question word is a scope word: unknown to the library, a year, or a name that most documents
-    do not use (one most of them use, like the inspectorate's, picks none)."""
+    do not use (one most of them use, like the inspectorate's, picks none). ``sentences``: the ones holding it."""
     if mentioned_share == 0.0 or _YEAR.fullmatch(token):
         return True
     if mentioned_share > _COMMON_SHARE:
         return False
-    return _capitalised_mid_question(question, word) or _is_name(store, token, sentences)
+    if _capitalised_mid_question(question, word):
+        return True
+    if token not in names:
+        names[token] = _is_name(store, token, sentences)
+    return names[token]
 
 
 def _question_words(text: str) -> dict[str, str]:

@@ -27,12 +27,26 @@ class Query:
 
 
 @dataclass(frozen=True)
+class SearchScope:
+    """What the question's names and years did to the search (query/scope.py), shown with the answer."""
+
+    words: tuple[str, ...] = ()  # the search was narrowed to the documents that mention these (the user's words)
+    documents: int | None = None  # how many documents that left; None: every document was searched
+    unknown_places: tuple[str, ...] = ()  # places the question names that no document mentions: nothing answers
+
+    def to_json(self) -> dict[str, object]:
+        return {"scope_words": list(self.words), "documents_searched": self.documents,
+                "unknown_places": list(self.unknown_places)}
+
+
+@dataclass(frozen=True)
 class Candidates:
     """Candidate sentence ids and a feature row for each (columns in FEATURES order)."""
 
     ids: np.ndarray
     features: np.ndarray
     bm25_strength: float  # best sentence BM25 over the question's total IDF: comparable across questions
+    scope: SearchScope = SearchScope()
 
 
 @dataclass(frozen=True)
@@ -83,6 +97,7 @@ class Answer:
     quotes: tuple[Quote, ...]  # when not answered: the closest passages, which are NOT an answer
     evidence: float
     timings_ms: dict[str, float] = field(default_factory=dict)
+    scope: SearchScope = SearchScope()
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -91,4 +106,5 @@ class Answer:
             "closest": [] if self.answered else [q.to_json() for q in self.quotes],
             "evidence": round(self.evidence, 4),
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            **self.scope.to_json(),
         }
