@@ -129,8 +129,8 @@ def show_answer(library: Library, store: IndexStore, turn: Turn, n: int) -> None
             _quote(library, store, quote, f"{n}-{i}", closest=False)
     else:
         st.info(NO_ANSWER, icon=":material/block:")
-        if answer.scope.unknown_places:  # the user's own words: escaped, never read as Markdown
-            st.html(caption_html(f"No document mentions {', '.join(answer.scope.unknown_places)}."))
+        if answer.scope.ruled_out:  # the user's own words: escaped, never read as Markdown
+            st.html(caption_html(answer.scope.ruled_out))
         if answer.quotes:
             st.markdown(f"**{CLOSEST_LABEL}**")
             st.caption("The nearest passages the assistant found. They may be related, but it is not confident "

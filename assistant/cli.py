@@ -140,8 +140,8 @@ def _print_answer(answer) -> None:
     print(f"Q: {term(answer.question)}")
     if not answer.answered:
         print("The documents do not answer this question.")
-    if answer.scope.unknown_places:
-        print(f"No document mentions {', '.join(term(w) for w in answer.scope.unknown_places)}.")
+    if answer.scope.ruled_out:
+        print(term(answer.scope.ruled_out))
     if not answer.answered and answer.quotes:
         print("Closest passages (not an answer):")
     if answer.scope.words:

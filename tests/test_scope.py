@@ -16,7 +16,14 @@ from test_app import ask, html_bodies, quote_blocks, visible_text
 from assistant.api import Assistant
 from assistant.cli import main
 from assistant.folding import fold_text
-from assistant.query.scope import PLACES_FILE, PlacesUnavailable, Scope, documents_in_scope, load_places
+from assistant.query.scope import (
+    PLACES_FILE,
+    PlacesUnavailable,
+    Scope,
+    documents_in_scope,
+    load_places,
+    year_conflict,
+)
 from bench.public_data import data_root
 from training.places import build, gazetteer_names, sample_texts
 
@@ -47,6 +54,19 @@ def test_no_restriction_when_no_word_picks_some_but_not_all_documents() -> None:
     # each word is somewhere, but no document holds both: a misread name must not empty the search
     assert documents_in_scope(_scope(("Leeds", "Kirklees"), [[True, False], [False, True], [False, False]]),
                               dated) is None
+
+
+def test_a_year_no_document_about_the_name_mentions_rules_the_question_out() -> None:
+    dated = np.array([True, True, True, False])
+    # Wakefield: docs 0-1, neither mentions 2023; doc 2 (another council) does; doc 3 is undated, about neither
+    scope = _scope(("Wakefield", "2023"), [[True, False], [True, False], [False, True], [False, False]])
+    assert year_conflict(scope, dated) == ("Wakefield", "2023")
+    undated_wakefield = _scope(("Wakefield", "2023"), [[True, False], [True, False], [False, True], [True, False]])
+    assert year_conflict(undated_wakefield, dated) is None  # an undated document may be about any year
+    # two councils and a year: each council has a document with the year, though none has all three
+    two = _scope(("Leeds", "Wakefield", "2018"), [[True, False, True], [False, True, True], [False, False, False],
+                                                  [False, False, False]])
+    assert documents_in_scope(two, dated) is None and year_conflict(two, dated) is None
 
 
 def _mentions(assistant: Assistant, doc: str, word: str) -> bool:
@@ -105,10 +125,14 @@ def test_ask_json_and_text_say_how_the_search_was_narrowed(bundled_assistant: As
             and _mentions(bundled_assistant, d.doc, "2018")]
     assert out["scope_words"] == ["wakefield", "2018"] and out["documents_searched"] == len(both)
     assert {q["doc"] for q in out["quotes"] + out["closest"]} <= set(both) and out["unknown_places"] == []
+    assert out["ruled_out"] is None
     assert main(["ask", OLDHAM, "--index", index]) == 0
     text = capsys.readouterr().out
     assert "The documents do not answer this question.\nNo document mentions oldham.\n" in text
     assert "Closest passages (not an answer):" in text
+    assert main(["ask", "how many children in care in wakefield in 2023", "--index", index, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)  # the Wakefield reports are of 2016, 2018, 2021 and 2025
+    assert not out["answered"] and out["ruled_out"] == "No document that mentions wakefield mentions 2023."
 
 
 def test_a_damaged_place_list_is_refused_with_a_one_line_error(tmp_path: Path) -> None:

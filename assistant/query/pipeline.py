@@ -27,7 +27,7 @@ from assistant.query.ranker import Ranker, load_ranker
 from assistant.query.ranking import score_candidates, with_answer_type
 from assistant.query.reading import DocFigures, ReadCandidates, ReaderScorer, read_candidates
 from assistant.query.retrieval import Searcher
-from assistant.query.scope import Scope, documents_in_scope, question_scope, unknown_places
+from assistant.query.scope import Scope, documents_in_scope, question_scope, unknown_places, year_conflict
 from assistant.query.types import Answer, Candidates, Query, Quote, SearchScope
 from assistant.reader.runtime import SpanWeights
 
@@ -106,7 +106,7 @@ class Pipeline:
             if narrowed is not None:
                 docs, chosen = {int(d) for d in narrowed.docs}, False
             searched = SearchScope(narrowed.words if narrowed else (), len(docs) if narrowed else None,
-                                   unknown_places(scope))
+                                   unknown_places(scope), year_conflict(scope, self._dated))
         cands = self.searcher.candidates(query, settings.chunk_candidates, settings.sentence_candidates, docs,
                                          chosen)
         return replace(with_answer_type(query, cands, self.store), scope=searched)
@@ -163,14 +163,14 @@ class Pipeline:
 
     def decide(self, cands: Candidates, scores: np.ndarray, settings: AnswerSettings,
                read: ReadCandidates | None = None) -> Decision:
-        """Answer or abstain; a question naming a place no document mentions is never answered."""
+        """Answer or abstain; a question no document can answer (``SearchScope.ruled_out``) is never answered."""
         if read is not None:  # the ranker's best logit is the evidence (0 = the default level's threshold)
             best = int(scores.argmax())
             evidence = float(scores[best])
             decision = Decision(evidence >= settings.abstain_threshold, evidence, best)
         else:
             decision = decide(cands, scores, settings.abstain_threshold, self.params)
-        return self.ruled_out(decision) if cands.scope.unknown_places else decision
+        return self.ruled_out(decision) if cands.scope.ruled_out else decision
 
     def quote(self, query: Query, cands: Candidates, scores: np.ndarray, settings: AnswerSettings,
               k: int, merge_scores: np.ndarray | None = None, read: ReadCandidates | None = None) -> list[Quote]:
@@ -202,7 +202,7 @@ class Pipeline:
         return Trace(query, cands, scores, decision, answer, first, read)
 
     def ruled_out(self, decision: Decision) -> Decision:
-        """Not answered, whatever the strictness: the question names a place no document mentions. The evidence
+        """Not answered, whatever the strictness: no document can answer (``SearchScope.ruled_out``). The evidence
         is kept below every strictness level's threshold (the largest number under the most lenient one), so
         anything that reads the evidence, like the evaluation's operating points, sees a refusal at every level."""
         levels = [lv.threshold for lv in self.params.levels]

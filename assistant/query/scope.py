@@ -110,6 +110,24 @@ def documents_in_scope(scope: Scope, dated: np.ndarray) -> Narrowed | None:
     return Narrowed(ok, tuple(scope.words[j] for j in known)) if 0 < len(ok) < len(dated) else None
 
 
+def year_conflict(scope: Scope, dated: np.ndarray) -> tuple[str, str] | None:
+    """(name, year) when the question names both as what documents are about (titled words, as in
+    ``documents_in_scope``) and no document that mentions the name mentions the year, counting every undated
+    document as mentioning it: "children in care in wakefield in 2023" over Wakefield reports of 2016-2025 that
+    never write 2023. The library then holds nothing about that year there, and the nearest year's figure would be
+    a wrong answer. Each name is checked on its own, so "leeds and wakefield in 2018" is not ruled out by the
+    lack of one document about both."""
+    titled = [j for j in range(len(scope.words)) if scope.titled[:, j].any()]
+    years = [j for j in titled if _YEAR.fullmatch(scope.words[j])]
+    names = [j for j in titled if j not in years]
+    for n in names:
+        about = scope.mentioned[:, n]
+        for y in years:
+            if about.any() and not (about & (scope.mentioned[:, y] | ~dated)).any():
+                return scope.words[n], scope.words[y]
+    return None
+
+
 def unknown_places(scope: Scope) -> tuple[str, ...]:
     """The question's words that name a place (places.json) no document mentions: then no document can answer
     ("how many children in care in oldham?" over a library without Oldham), however close another council's

@@ -33,10 +33,21 @@ class SearchScope:
     words: tuple[str, ...] = ()  # the search was narrowed to the documents that mention these (the user's words)
     documents: int | None = None  # how many documents that left; None: every document was searched
     unknown_places: tuple[str, ...] = ()  # places the question names that no document mentions: nothing answers
+    year_conflict: tuple[str, str] | None = None  # (name, year): no dated document that mentions the name has the year
+
+    @property
+    def ruled_out(self) -> str | None:
+        """Why no document can answer, whatever the strictness (None: the ranker decides)."""
+        if self.unknown_places:
+            return f"No document mentions {', '.join(self.unknown_places)}."
+        if self.year_conflict:
+            name, year = self.year_conflict
+            return f"No document that mentions {name} mentions {year}."
+        return None
 
     def to_json(self) -> dict[str, object]:
         return {"scope_words": list(self.words), "documents_searched": self.documents,
-                "unknown_places": list(self.unknown_places)}
+                "unknown_places": list(self.unknown_places), "ruled_out": self.ruled_out}
 
 
 @dataclass(frozen=True)
