@@ -15,6 +15,11 @@ is a hard condition, read from the index alone:
 A document holds a word when its title or context line does (they carry the file name and the inspection dates),
 or when more than a passing share of its sentences do (the BM25 postings): a report that names another council
 once, as a partner, is not about that council. Everything is case-insensitive, as users type.
+
+The ordinary ask uses the same scope, more gently (``documents_in_scope``, ``year_conflict``,
+``unknown_places``): only words some document's title or context line holds narrow its search, a mention is
+enough, and it refuses outright only for a place no document mentions or a council and a year no document about
+that council mentions.
 """
 
 from __future__ import annotations
