@@ -129,8 +129,13 @@ def answer_markdown(answer: Answer) -> str:
                   f"{answer.evidence:.2f}). Characters are offsets into the page's stored text.", ""]
     else:
         lines += [f"**{NO_ANSWER}**", ""]
+        if answer.scope.ruled_out:
+            lines += [md_escape(answer.scope.ruled_out), ""]
         if answer.quotes:
             lines += ["The closest passages follow. They are **not** an answer.", ""]
+    if answer.scope.words:
+        lines += [md_escape(f"Searched the {answer.scope.documents} documents that mention "
+                            f"{' and '.join(answer.scope.words)}."), ""]
     for i, quote in enumerate(answer.quotes, 1):
         heading = f"Quote {i}" if answer.answered else f"Closest passage {i} (not an answer)"
         lines += _quote_md(quote, heading, closest=not answer.answered)

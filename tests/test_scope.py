@@ -15,6 +15,7 @@ from test_app import ask, html_bodies, quote_blocks, visible_text
 
 from assistant.api import Assistant
 from assistant.cli import main
+from assistant.export import answer_markdown
 from assistant.folding import fold_text
 from assistant.query.scope import (
     PLACES_FILE,
@@ -162,3 +163,11 @@ def test_the_ask_page_says_which_documents_were_searched(bundled_app: AppTest) -
     captions = [visible_text(b) for b in html_bodies(at) if 'class="ba-caption"' in b]
     assert any("searched the 4 of 23 documents that mention Wakefield" in c for c in captions), captions
     assert quote_blocks(at) and all("wakefield" in b.lower() for b in quote_blocks(at))
+
+
+def test_the_exported_answer_says_how_the_search_was_narrowed_and_why_nothing_answers(
+        bundled_assistant: Assistant) -> None:
+    narrowed = answer_markdown(bundled_assistant.ask("wakefield 2018 overall grade"))
+    assert "Searched the 2 documents that mention wakefield and 2018." in narrowed
+    ruled_out = answer_markdown(bundled_assistant.ask("How many children in care in *oldham*?"))
+    assert "No document mentions \\\\*oldham\\\\*." in ruled_out or "No document mentions oldham." in ruled_out
