@@ -29,10 +29,9 @@ from assistant.library import (
 )
 from assistant.query.per_document import PerDocumentAnswer
 from assistant.query.types import Answer, Quote
-from assistant.render import caption_html, context_html, notice_html, quote_block_html
+from assistant.render import NO_ANSWER, caption_html, context_html, notice_html, quote_block_html
 
 HISTORY_KEY = "chat_turns"
-NO_ANSWER = "The documents do not answer this question."
 CLOSEST_LABEL = "Closest passages — not an answer"
 # Room for document names in the sidebar's document filter (its chips are otherwise cut after ~15 characters).
 SIDEBAR_STYLE = """<style>

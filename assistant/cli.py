@@ -18,7 +18,7 @@ from typing import Any
 
 from assistant.config import DEFAULT_DOCS_DIR, DEFAULT_INDEX_DIR, STORE_ENV, AnswerSettings, IndexSettings
 from assistant.errors import IndexUnavailable
-from assistant.render import OCR_LABEL
+from assistant.render import NO_ANSWER, OCR_LABEL
 from assistant.terminal import json_line, term
 
 EXIT_OK, EXIT_BAD = 0, 2
@@ -137,16 +137,10 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def _print_answer(answer) -> None:
-    print(f"Q: {term(answer.question)}")
-    if not answer.answered:
-        print("The documents do not answer this question.")
-    if answer.scope.ruled_out:
-        print(term(answer.scope.ruled_out))
-    if not answer.answered and answer.quotes:
-        print("Closest passages (not an answer):")
-    if answer.scope.words:
-        print(f"(Searched the {answer.scope.documents} documents that mention "
-              f"{' and '.join(term(w) for w in answer.scope.words)}.)")
+    lines = [f"Q: {term(answer.question)}", *([] if answer.answered else [NO_ANSWER])]
+    lines += [term(note) for note in (answer.scope.ruled_out, answer.scope.searched) if note]
+    lines += ["Closest passages (not an answer):"] if not answer.answered and answer.quotes else []
+    print("\n".join(lines))
     for n, q in enumerate(answer.quotes, 1):
         _print_quote(f"[{n}] {term(q.title)}", q)
     print()

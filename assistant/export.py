@@ -24,9 +24,9 @@ from assistant.cite.types import Citation, Match
 from assistant.evaluation import EvalReport, QuestionResult, failures_first
 from assistant.query.per_document import PerDocumentAnswer
 from assistant.query.types import Answer, Quote
+from assistant.render import NO_ANSWER
 
 CSV_ENCODING = "utf-8-sig"  # with a byte-order mark, which spreadsheets need to read UTF-8 as UTF-8
-NO_ANSWER = "The documents do not answer this question."
 # Escaped wherever they are. With "[" and "<" escaped, "(", "!" and ":" cannot make a link or an image, so a
 # citation keeps its parentheses readable.
 _MD_ACTIVE = frozenset("\\`*_[]|<>~$&#")
@@ -133,9 +133,8 @@ def answer_markdown(answer: Answer) -> str:
             lines += [md_escape(answer.scope.ruled_out), ""]
         if answer.quotes:
             lines += ["The closest passages follow. They are **not** an answer.", ""]
-    if answer.scope.words:
-        lines += [md_escape(f"Searched the {answer.scope.documents} documents that mention "
-                            f"{' and '.join(answer.scope.words)}."), ""]
+    if answer.scope.searched:
+        lines += [md_escape(answer.scope.searched), ""]
     for i, quote in enumerate(answer.quotes, 1):
         heading = f"Quote {i}" if answer.answered else f"Closest passage {i} (not an answer)"
         lines += _quote_md(quote, heading, closest=not answer.answered)

@@ -85,6 +85,7 @@ def caption_html(text: str) -> str:
 
 
 OCR_LABEL = "text read by OCR from a scanned page"
+NO_ANSWER = "The documents do not answer this question."  # said the same way by the CLI, the app and exports
 
 
 def _place(doc: str, page: int | None) -> str:

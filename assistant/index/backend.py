@@ -43,6 +43,8 @@ class LexicalSearch(Protocol):
 
     def holds(self, tokens: Sequence[str], ids: np.ndarray) -> np.ndarray: ...
 
+    def units_holding(self, tokens: Sequence[str]) -> list[np.ndarray]: ...
+
 
 @runtime_checkable
 class DenseDocumentFilter(Protocol):

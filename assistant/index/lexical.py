@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -208,8 +209,11 @@ class Bm25Index:
                     out[:, j] = np.isin(ids, postings)
         return out
 
-    def units_holding(self, token: str) -> np.ndarray:
-        """The ids of the units that hold ``token``: its postings, read in place (empty for an unknown token)."""
+    def units_holding(self, tokens: Sequence[str]) -> list[np.ndarray]:
+        """The ids of the units that hold each token: its postings, read in place (empty for an unknown token)."""
+        return [self._postings_of(t) for t in tokens]
+
+    def _postings_of(self, token: str) -> np.ndarray:
         if self._bm25 is None or not token or token not in self._vocab:
             return np.zeros(0, dtype=np.int64)
         m, c = self._bm25.scores, self._bm25.vocab_dict[token]

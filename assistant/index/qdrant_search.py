@@ -159,6 +159,22 @@ class QdrantLexical:
         return {t: math.log(1 + (n - self._df[self._ids[t]] + 0.5) / (self._df[self._ids[t]] + 0.5))
                 for t in tokens if t and t in self._ids}
 
+    def units_holding(self, tokens: Sequence[str]) -> list[np.ndarray]:
+        """The ids of the units holding each token (ascending), from its postings on the server: one batch."""
+        wanted = {j: self._ids[t] for j, t in enumerate(tokens) if t and t in self._ids}
+        out = [np.zeros(0, np.int64) for _ in tokens]
+        if wanted:
+            results = server_call(lambda: self._client.query_batch_points(self._collection, self._postings(wanted)),
+                                  self._collection)
+            for j, result in zip(wanted, results, strict=True):
+                out[j] = np.sort(np.array([int(p.id) for p in result.points], dtype=np.int64))
+        return out
+
+    def _postings(self, wanted: dict[int, int]) -> list[models.QueryRequest]:
+        """One query per token id of ``wanted``, each reaching all of that token's postings."""
+        return [models.QueryRequest(query=models.SparseVector(indices=[t], values=[1.0]), using=SPARSE,
+                                    limit=max(self._df[t], 1)) for t in wanted.values()]
+
     def holds(self, tokens: Sequence[str], ids: np.ndarray) -> np.ndarray:
         """``out[i, j]``: whether unit ``ids[i]`` holds ``tokens[j]``: from the units' stored sparse vectors (few
         ids), or from each token's postings on the server (many)."""
@@ -176,9 +192,8 @@ class QdrantLexical:
                 for j, token_id in wanted.items():
                     out[i, j] = token_id in row
             return out
-        requests = [models.QueryRequest(query=models.SparseVector(indices=[t], values=[1.0]), using=SPARSE,
-                                        limit=max(self._df[t], 1)) for t in wanted.values()]
-        results = server_call(lambda: self._client.query_batch_points(self._collection, requests), self._collection)
+        results = server_call(lambda: self._client.query_batch_points(self._collection, self._postings(wanted)),
+                              self._collection)
         for j, result in zip(wanted, results, strict=True):
             out[:, j] = np.isin(ids, np.array([int(p.id) for p in result.points], dtype=np.int64))
         return out

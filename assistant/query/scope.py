@@ -159,7 +159,7 @@ def question_scope(store: IndexBackend, query: Query, doc_tokens: DocTokens,
     surface = _question_words(query.text)
     tokens = list(dict.fromkeys(t for t in query.tokens if t))
     n_docs = len(store.docs)
-    postings = [store.sent_bm25.units_holding(tok) for tok in tokens]
+    postings = store.sent_bm25.units_holding(tokens)
     in_meta = np.zeros((n_docs, len(tokens)), bool)
     counts = np.zeros((n_docs, len(tokens)), np.int64)
     for j, tok in enumerate(tokens):

@@ -45,6 +45,13 @@ class SearchScope:
             return f"No document that mentions {name} mentions {year}."
         return None
 
+    @property
+    def searched(self) -> str | None:
+        """Which documents were searched, when the question's words narrowed the search (None: all were)."""
+        if not self.words:
+            return None
+        return f"Searched the {self.documents} documents that mention {' and '.join(self.words)}."
+
     def to_json(self) -> dict[str, object]:
         return {"scope_words": list(self.words), "documents_searched": self.documents,
                 "unknown_places": list(self.unknown_places), "ruled_out": self.ruled_out}
