@@ -42,19 +42,23 @@ def test_documents_in_scope_are_those_mentioning_every_known_name_and_year() -> 
     dated = np.array([True, True, True, False])
     scope = _scope(("Leeds", "2018"), [[True, True], [True, False], [False, True], [True, False]])
     # doc 1 mentions Leeds but not 2018 (dated: out); doc 3 is undated, so a year cannot rule it out
-    assert documents_in_scope(scope, dated).docs.tolist() == [0, 3]
+    assert documents_in_scope(scope, dated, np.ones(len(dated))).docs.tolist() == [0, 3]
 
 
-def test_no_restriction_when_no_word_picks_some_but_not_all_documents() -> None:
-    dated = np.ones(3, bool)
-    assert documents_in_scope(_scope((), [[], [], []]), dated) is None  # no names or years
-    assert documents_in_scope(_scope(("Oldham",), [[False]] * 3), dated) is None  # no document uses the word
-    assert documents_in_scope(_scope(("Ofsted",), [[True]] * 3), dated) is None  # every document does
+def test_no_restriction_when_no_word_picks_a_small_part_of_the_library() -> None:
+    dated, sizes = np.ones(3, bool), np.array([10, 10, 10])
+    assert documents_in_scope(_scope((), [[], [], []]), dated, sizes) is None  # no names or years
+    assert documents_in_scope(_scope(("Oldham",), [[False]] * 3), dated, sizes) is None  # no document uses it
+    assert documents_in_scope(_scope(("Ofsted",), [[True]] * 3), dated, sizes) is None  # every document does
     # a name no title or context line holds ("TV", a person): the answering passage may call it otherwise
-    assert documents_in_scope(_scope(("TV",), [[True], [False], [False]], [[False]] * 3), dated) is None
+    assert documents_in_scope(_scope(("TV",), [[True], [False], [False]], [[False]] * 3), dated, sizes) is None
     # each word is somewhere, but no document holds both: a misread name must not empty the search
     assert documents_in_scope(_scope(("Leeds", "Kirklees"), [[True, False], [False, True], [False, False]]),
-                              dated) is None
+                              dated, sizes) is None
+    # the documents picked hold most of the library's sentences: narrowing would change little and cost a scan
+    leeds = _scope(("Leeds",), [[True], [True], [False]])
+    assert documents_in_scope(leeds, dated, sizes) is None
+    assert documents_in_scope(leeds, dated, np.array([5, 5, 30])).docs.tolist() == [0, 1]
 
 
 def test_a_year_no_document_about_the_name_mentions_rules_the_question_out() -> None:
@@ -67,7 +71,7 @@ def test_a_year_no_document_about_the_name_mentions_rules_the_question_out() -> 
     # two councils and a year: each council has a document with the year, though none has all three
     two = _scope(("Leeds", "Wakefield", "2018"), [[True, False, True], [False, True, True], [False, False, False],
                                                   [False, False, False]])
-    assert documents_in_scope(two, dated) is None and year_conflict(two, dated) is None
+    assert documents_in_scope(two, dated, np.ones(len(dated))) is None and year_conflict(two, dated) is None
 
 
 def _mentions(assistant: Assistant, doc: str, word: str) -> bool:

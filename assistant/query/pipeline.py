@@ -27,7 +27,14 @@ from assistant.query.ranker import Ranker, load_ranker
 from assistant.query.ranking import score_candidates, with_answer_type
 from assistant.query.reading import DocFigures, ReadCandidates, ReaderScorer, read_candidates
 from assistant.query.retrieval import Searcher
-from assistant.query.scope import Scope, documents_in_scope, question_scope, unknown_places, year_conflict
+from assistant.query.scope import (
+    Scope,
+    TitleCasing,
+    documents_in_scope,
+    question_scope,
+    unknown_places,
+    year_conflict,
+)
 from assistant.query.types import Answer, Candidates, Query, Quote, SearchScope
 from assistant.reader.runtime import SpanWeights
 
@@ -85,10 +92,13 @@ class Pipeline:
         self._name_tokens: dict[str, bool] = {}  # token -> the documents write it as a name (scope.py)
         self._dated = np.array([d.date is not None for d in store.docs], bool)
         self._doc_sizes = np.bincount(store.sent_doc, minlength=len(store.docs))  # sentences per document
+        self._title_casing = TitleCasing([d.title for d in store.docs])  # counted on first use
 
-    def scope(self, query: Query) -> Scope:
-        """The question's names and years, and which documents use each (scope.py)."""
-        return question_scope(self.store, query, self.searcher.doc_tokens, self._name_tokens, self._doc_sizes)
+    def scope(self, query: Query, titled_only: bool = False) -> Scope:
+        """The question's names and years, and which documents use each (scope.py); ``titled_only`` for the
+        ordinary ask, which narrows by words some document's title or context line holds."""
+        return question_scope(self.store, query, self.searcher.doc_tokens, self._name_tokens, self._doc_sizes,
+                              self._title_casing if titled_only else None)
 
     def prepare(self, question: str) -> Query:
         return prepare_question(question, self.encoder)
@@ -101,8 +111,8 @@ class Pipeline:
         however close its wording (``scope.documents_in_scope``)."""
         searched = SearchScope()
         if docs is None and settings.scope:
-            scope = self.scope(query)
-            narrowed = documents_in_scope(scope, self._dated)
+            scope = self.scope(query, titled_only=True)
+            narrowed = documents_in_scope(scope, self._dated, self._doc_sizes)
             if narrowed is not None:
                 docs, chosen = {int(d) for d in narrowed.docs}, False
             searched = SearchScope(narrowed.words if narrowed else (), len(docs) if narrowed else None,

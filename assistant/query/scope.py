@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -47,6 +48,7 @@ _NAME_SHARE = 0.8  # of mid-sentence uses capitalised
 _IN_PASSING = 0.01  # a word in fewer than 1 in 100 of a document's sentences (and not in its title) is a passing
 # mention: the Kirklees report that names Leeds City Council as its improvement partner is not about Leeds
 _COMMON_SHARE = 0.5  # a name more documents than this use is the library's common vocabulary ("Ofsted")
+NARROW_SHARE = 0.5  # the ordinary ask narrows its search only to documents holding at most this share of sentences
 
 
 class PlacesUnavailable(ReaderUnavailable):
@@ -95,7 +97,7 @@ class Narrowed:
     words: tuple[str, ...]
 
 
-def documents_in_scope(scope: Scope, dated: np.ndarray) -> Narrowed | None:
+def documents_in_scope(scope: Scope, dated: np.ndarray, sizes: np.ndarray) -> Narrowed | None:
     """The documents a question naming what documents are about can be answered from, for the ordinary ask.
 
     A scope word counts here when some document's title or context line holds it: a council, a year of the
@@ -104,7 +106,10 @@ def documents_in_scope(scope: Scope, dated: np.ndarray) -> Narrowed | None:
     that use every such word (``dated[doc]``: the document has a date; one without cannot be ruled out on a year
     it does not write). A mention is enough, unlike the per-document walk: the Wakefield report of 2022 that
     says what the 2018 inspection found answers "wakefield 2018 grade" too. None when no word counts, or the
-    words pick every document or none (then nothing is ruled out: a misread name must not empty the search)."""
+    words pick no document (then nothing is ruled out: a misread name must not empty the search), or documents
+    holding more than NARROW_SHARE of the library's sentences (``sizes``: sentences per document): narrowing that
+    keeps most of the library changes little, and searching a chosen set scans it, where the whole library has an
+    approximate index."""
     known = [j for j in range(len(scope.words)) if scope.titled[:, j].any()]
     if not known:
         return None
@@ -112,7 +117,9 @@ def documents_in_scope(scope: Scope, dated: np.ndarray) -> Narrowed | None:
     years = [k for k, j in enumerate(known) if _YEAR.fullmatch(scope.words[j])]
     mentioned[:, years] |= ~dated[:, None]
     ok = np.flatnonzero(mentioned.all(axis=1))
-    return Narrowed(ok, tuple(scope.words[j] for j in known)) if 0 < len(ok) < len(dated) else None
+    if not len(ok) or sizes[ok].sum() > NARROW_SHARE * sizes.sum():
+        return None
+    return Narrowed(ok, tuple(scope.words[j] for j in known))
 
 
 def year_conflict(scope: Scope, dated: np.ndarray) -> tuple[str, str] | None:
@@ -151,11 +158,14 @@ def load_places(path: Path = PLACES_FILE) -> frozenset[str]:
 
 
 def question_scope(store: IndexBackend, query: Query, doc_tokens: DocTokens,
-                   names: dict[str, bool] | None = None, doc_sizes: np.ndarray | None = None) -> Scope:
+                   names: dict[str, bool] | None = None, doc_sizes: np.ndarray | None = None,
+                   titled_only: TitleCasing | None = None) -> Scope:
     """The scope words of ``query`` over ``store``; ``doc_tokens[doc_id]`` is a document's title/context tokens.
     Reads only the postings of the question's tokens, so a question costs nothing the size of the corpus.
     ``names`` caches, per token, whether the documents write it as a name, and ``doc_sizes`` each document's
-    sentence count (both properties of the index alone)."""
+    sentence count (both properties of the index alone). ``titled_only``: the ordinary ask's scope, where only
+    words some title or context line holds (and words no document uses) count, and a word is a name when the
+    titles write it as one (``TitleCasing``)."""
     surface = _question_words(query.text)
     tokens = list(dict.fromkeys(t for t in query.tokens if t))
     n_docs = len(store.docs)
@@ -170,23 +180,27 @@ def question_scope(store: IndexBackend, query: Query, doc_tokens: DocTokens,
     held = in_meta | ((counts > 0) & (counts >= _IN_PASSING * sizes))
     names = {} if names is None else names
     chosen = [j for j, tok in enumerate(tokens)
-              if _picks_documents(store, query.text, surface.get(tok, tok), tok, postings[j],
-                                  float(mentioned[:, j].mean()) if n_docs else 0.0, names)]
+              if (titled_only is None or in_meta[:, j].any() or not mentioned[:, j].any())
+              and _picks_documents(store, query.text, surface.get(tok, tok), tok, postings[j],
+                                   float(mentioned[:, j].mean()) if n_docs else 0.0, names, titled_only)]
     words = tuple(surface.get(tokens[j], tokens[j]) for j in chosen)
     unknown = tuple(w for j, w in zip(chosen, words, strict=True) if not mentioned[:, j].any())
     return Scope(words, held[:, chosen], mentioned[:, chosen], unknown, in_meta[:, chosen])
 
 
 def _picks_documents(store: IndexBackend, question: str, word: str, token: str, sentences: np.ndarray,
-                     mentioned_share: float, names: dict[str, bool]) -> bool:
+                     mentioned_share: float, names: dict[str, bool], titles: TitleCasing | None) -> bool:
     """Whether a question word is a scope word: unknown to the library, a year, or a name that most documents
-    do not use (one most of them use, like the inspectorate's, picks none). ``sentences``: the ones holding it."""
+    do not use (one most of them use, like the inspectorate's, picks none). ``sentences``: the ones holding it;
+    ``titles``: tell names by the titles' casing instead of the sentences'."""
     if mentioned_share == 0.0 or _YEAR.fullmatch(token):
         return True
     if mentioned_share > _COMMON_SHARE:
         return False
     if _capitalised_mid_question(question, word):
         return True
+    if titles is not None:
+        return titles.is_name(token)
     if token not in names:
         names[token] = _is_name(store, token, sentences)
     return names[token]
@@ -216,14 +230,47 @@ def _is_name(store: IndexBackend, token: str, ids: np.ndarray) -> bool:
     ids = ids[np.linspace(0, len(ids) - 1, min(len(ids), _SAMPLE)).astype(int)]
     upper = lower = 0
     for sid in ids:
-        for line in store.sentence_text(int(sid)).split("\n"):
-            for k, m in enumerate(_SURFACE.finditer(line)):
-                w = m.group().strip("'’-")
-                if k == 0 or not w or _stem(w) != token or _after_stop(line, m.start()):
-                    continue
+        for w in _mid_sentence_words(store.sentence_text(int(sid))):
+            if _stem(w) == token:
                 upper += w[0].isupper()
                 lower += w[0].islower()
+    return _mostly_capitalised(upper, lower)
+
+
+def _mostly_capitalised(upper: int, lower: int) -> bool:
     return upper + lower > 0 and upper >= _NAME_SHARE * (upper + lower)
+
+
+def _mid_sentence_words(text: str) -> Iterator[str]:
+    """The words of ``text`` that do not begin a line or a sentence (where any word is capitalised)."""
+    for line in text.split("\n"):
+        for k, m in enumerate(_SURFACE.finditer(line)):
+            w = m.group().strip("'’-")
+            if k and w and not _after_stop(line, m.start()):
+                yield w
+
+
+class TitleCasing:
+    """How the documents' titles write each word, counted once per loaded index (titles are short): the ordinary
+    ask tells a name ("Wakefield", "FGF21") from a common word ("services") by it, where reading sample sentences
+    for every question word (``_is_name``) would cost milliseconds a question on a large library."""
+
+    def __init__(self, titles: Sequence[str]) -> None:
+        self._titles = titles
+        self._counts: dict[str, tuple[int, int]] | None = None
+
+    def is_name(self, token: str) -> bool:
+        if self._counts is None:
+            counts: dict[str, list[int]] = {}
+            for title in self._titles:
+                for w in _mid_sentence_words(title):
+                    tok = _stem(w)
+                    if tok:
+                        row = counts.setdefault(tok, [0, 0])
+                        row[0] += w[0].isupper()
+                        row[1] += w[0].islower()
+            self._counts = {t: (u, lo) for t, (u, lo) in counts.items()}
+        return _mostly_capitalised(*self._counts.get(token, (0, 0)))
 
 
 def _after_stop(line: str, start: int) -> bool:
