@@ -106,9 +106,9 @@ class Pipeline:
     def candidates(self, query: Query, settings: AnswerSettings, docs: set[int] | None = None,
                    chosen: bool = True) -> Candidates:
         """``docs`` restricts the candidates; ``chosen`` is False when they are not the user's choice (retrieval).
-        With no ``docs`` and ``settings.scope``, a question that names places, people or years is searched only
-        in the documents that mention them: "how many children in care in leeds" is not answered from Wakefield
-        however close its wording (``scope.documents_in_scope``)."""
+        With no ``docs`` and ``settings.scope``, a question naming what documents are about (a council or a year
+        some title or context line holds) is searched only in the documents that mention it: "how many children in
+        care in leeds" is not answered from Wakefield however close its wording (``scope.documents_in_scope``)."""
         searched = SearchScope()
         if docs is None and settings.scope:
             scope = self.scope(query, titled_only=True)
