@@ -108,3 +108,17 @@ def test_tiny_training_run_writes_a_head_the_runtime_loads(tmp_path: Path) -> No
     assert (model / "SPAN_HEAD_CARD.md").read_text(encoding="utf-8").startswith("# Highlight head")
     assert Reader(model).span_weights is not None
     assert MODEL_DIR != model
+
+
+def test_a_highlight_never_ends_inside_a_word(bundled_assistant: Assistant) -> None:
+    # the reader reads at most 64 tokens, so the head's span could end on the last piece read: "April 202"
+    answer = bundled_assistant.ask("which council ran bradford's children's services before the trust")
+    spans = [q.highlight for q in answer.quotes if q.highlight]
+    assert spans and "April 2023" in spans and not any(s.endswith("202") for s in spans)
+    for q in answer.quotes:
+        if q.highlight_end is not None:
+            page = next(d for d in bundled_assistant.store.docs if d.doc == q.doc)
+            text = page.pages[page.page_numbers.index(q.page)]
+            assert q.highlight_end == len(text) or not (text[q.highlight_end - 1].isalnum()
+                                                         and text[q.highlight_end].isalnum()), q.highlight
+    assert answer.scope.words == ("bradford",)  # the user's "bradford's", shown without the possessive

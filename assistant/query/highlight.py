@@ -122,6 +122,14 @@ def _trim(sentence: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
+def _word_end(sentence: str, b: int) -> int:
+    """``b`` moved to the end of the word it falls in: the reader reads at most so many tokens, so a span can end
+    on the last piece read ("April 202" of "April 2023")."""
+    while b < len(sentence) and sentence[b].isalnum():
+        b += 1
+    return b
+
+
 def _word_bounds(tokens: SentenceTokens, i: int, j: int) -> tuple[int, int]:
     """Token range ``i..j`` widened to whole words (a "##" piece belongs to the word before it)."""
     while i > 0 and tokens.tokens[i].startswith("##"):
@@ -155,7 +163,7 @@ def choose_span(tokens: SentenceTokens, sentence: str, typed: list[tuple[int, in
         for i in range(len(tokens.ids)):
             j = i + int(np.argmax(end[i: i + max_tokens]))
             i0, j0 = _word_bounds(tokens, i, j)
-            a, b = _trim(sentence, tokens.offsets[i0][0], tokens.offsets[j0][1])
+            a, b = _trim(sentence, tokens.offsets[i0][0], _word_end(sentence, tokens.offsets[j0][1]))
             if b > a and not is_paragraph_number(sentence, a, b):
                 choices.append((float(start[i] + end[j]), a, b, i, j))
     if not choices:

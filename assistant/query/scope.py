@@ -183,7 +183,7 @@ def question_scope(store: IndexBackend, query: Query, doc_tokens: DocTokens,
               if (titled_only is None or in_meta[:, j].any() or not mentioned[:, j].any())
               and _picks_documents(store, query.text, surface.get(tok, tok), tok, postings[j],
                                    float(mentioned[:, j].mean()) if n_docs else 0.0, names, titled_only)]
-    words = tuple(surface.get(tokens[j], tokens[j]) for j in chosen)
+    words = tuple(_POSSESSIVE.sub("", surface.get(tokens[j], tokens[j])) or tokens[j] for j in chosen)
     unknown = tuple(w for j, w in zip(chosen, words, strict=True) if not mentioned[:, j].any())
     return Scope(words, held[:, chosen], mentioned[:, chosen], unknown, in_meta[:, chosen])
 
