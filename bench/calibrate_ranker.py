@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -124,8 +125,6 @@ def squad_training_reads(base: Ranker, settings, n: int, seed: int) -> tuple[Pip
     open setting over the bench's index of all dev paragraphs, read once. They keep the calibration from buying
     the reports' figures with the general ones: the ranker was fitted on these articles, so a weight that hurts
     them hurts every collection that is not inspection reports."""
-    import random
-
     root = data_root(None)
     paragraphs, index_dir, _ = squad_index(root)
     titles = set(train_titles(root))

@@ -80,6 +80,16 @@ class Scope:
     unknown: tuple[str, ...]  # scope words no document uses at all
     titled: np.ndarray  # [document, word]: the document's title or context line holds the word
 
+    @property
+    def titled_words(self) -> list[int]:
+        """The words some document's title or context line holds: what the ordinary ask narrows by."""
+        return [j for j in range(len(self.words)) if self.titled[:, j].any()]
+
+    def mentions(self, j: int, dated: np.ndarray) -> np.ndarray:
+        """Which documents use word ``j``; for a year, every undated document too (``dated[doc]``: it has a date),
+        since a document without one cannot be ruled out on a year it does not write."""
+        return self.mentioned[:, j] | (~dated if _YEAR.fullmatch(self.words[j]) else False)
+
     def reason(self, doc_id: int) -> str | None:
         """Why document ``doc_id`` is out of the question's scope, or None when it is in scope."""
         absent = [w for j, w in enumerate(self.words) if not self.mentioned[doc_id, j]]
@@ -110,13 +120,10 @@ def documents_in_scope(scope: Scope, dated: np.ndarray, sizes: np.ndarray) -> Na
     holding more than NARROW_SHARE of the library's sentences (``sizes``: sentences per document): narrowing that
     keeps most of the library changes little, and searching a chosen set scans it, where the whole library has an
     approximate index."""
-    known = [j for j in range(len(scope.words)) if scope.titled[:, j].any()]
+    known = scope.titled_words
     if not known:
         return None
-    mentioned = scope.mentioned[:, known].copy()
-    years = [k for k, j in enumerate(known) if _YEAR.fullmatch(scope.words[j])]
-    mentioned[:, years] |= ~dated[:, None]
-    ok = np.flatnonzero(mentioned.all(axis=1))
+    ok = np.flatnonzero(np.all([scope.mentions(j, dated) for j in known], axis=0))
     if not len(ok) or sizes[ok].sum() > NARROW_SHARE * sizes.sum():
         return None
     return Narrowed(ok, tuple(scope.words[j] for j in known))
@@ -129,13 +136,11 @@ def year_conflict(scope: Scope, dated: np.ndarray) -> tuple[str, str] | None:
     never write 2023. The library then holds nothing about that year there, and the nearest year's figure would be
     a wrong answer. Each name is checked on its own, so "leeds and wakefield in 2018" is not ruled out by the
     lack of one document about both."""
-    titled = [j for j in range(len(scope.words)) if scope.titled[:, j].any()]
+    titled = scope.titled_words
     years = [j for j in titled if _YEAR.fullmatch(scope.words[j])]
-    names = [j for j in titled if j not in years]
-    for n in names:
-        about = scope.mentioned[:, n]
+    for n in (j for j in titled if j not in years and scope.mentioned[:, j].any()):
         for y in years:
-            if about.any() and not (about & (scope.mentioned[:, y] | ~dated)).any():
+            if not (scope.mentioned[:, n] & scope.mentions(y, dated)).any():
                 return scope.words[n], scope.words[y]
     return None
 
@@ -159,11 +164,11 @@ def load_places(path: Path = PLACES_FILE) -> frozenset[str]:
 
 def question_scope(store: IndexBackend, query: Query, doc_tokens: DocTokens,
                    names: dict[str, bool] | None = None, doc_sizes: np.ndarray | None = None,
-                   titled_only: TitleCasing | None = None) -> Scope:
+                   titles: TitleCasing | None = None) -> Scope:
     """The scope words of ``query`` over ``store``; ``doc_tokens[doc_id]`` is a document's title/context tokens.
     Reads only the postings of the question's tokens, so a question costs nothing the size of the corpus.
     ``names`` caches, per token, whether the documents write it as a name, and ``doc_sizes`` each document's
-    sentence count (both properties of the index alone). ``titled_only``: the ordinary ask's scope, where only
+    sentence count (both properties of the index alone). ``titles``: the ordinary ask's scope, where only
     words some title or context line holds (and words no document uses) count, and a word is a name when the
     titles write it as one (``TitleCasing``)."""
     surface = _question_words(query.text)
@@ -180,9 +185,9 @@ def question_scope(store: IndexBackend, query: Query, doc_tokens: DocTokens,
     held = in_meta | ((counts > 0) & (counts >= _IN_PASSING * sizes))
     names = {} if names is None else names
     chosen = [j for j, tok in enumerate(tokens)
-              if (titled_only is None or in_meta[:, j].any() or not mentioned[:, j].any())
+              if (titles is None or in_meta[:, j].any() or not mentioned[:, j].any())
               and _picks_documents(store, query.text, surface.get(tok, tok), tok, postings[j],
-                                   float(mentioned[:, j].mean()) if n_docs else 0.0, names, titled_only)]
+                                   float(mentioned[:, j].mean()) if n_docs else 0.0, names, titles)]
     words = tuple(_POSSESSIVE.sub("", surface.get(tokens[j], tokens[j])) or tokens[j] for j in chosen)
     unknown = tuple(w for j, w in zip(chosen, words, strict=True) if not mentioned[:, j].any())
     return Scope(words, held[:, chosen], mentioned[:, chosen], unknown, in_meta[:, chosen])
@@ -257,19 +262,17 @@ class TitleCasing:
 
     def __init__(self, titles: Sequence[str]) -> None:
         self._titles = titles
-        self._counts: dict[str, tuple[int, int]] | None = None
+        self._counts: dict[str, list[int]] | None = None  # token -> [capitalised, lower-case] uses
 
     def is_name(self, token: str) -> bool:
-        if self._counts is None:
+        if self._counts is None:  # filled aside, then published whole: asks may run on several threads
             counts: dict[str, list[int]] = {}
-            for title in self._titles:
-                for w in _mid_sentence_words(title):
-                    tok = _stem(w)
-                    if tok:
-                        row = counts.setdefault(tok, [0, 0])
-                        row[0] += w[0].isupper()
-                        row[1] += w[0].islower()
-            self._counts = {t: (u, lo) for t, (u, lo) in counts.items()}
+            for w in (w for title in self._titles for w in _mid_sentence_words(title)):
+                if tok := _stem(w):
+                    row = counts.setdefault(tok, [0, 0])
+                    row[0] += w[0].isupper()
+                    row[1] += w[0].islower()
+            self._counts = counts
         return _mostly_capitalised(*self._counts.get(token, (0, 0)))
 
 
