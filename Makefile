@@ -55,16 +55,14 @@ bench: install
 clean-index:
 	rm -rf index/build-* index/CURRENT
 
-# The first stage's sentence weights (assistant/query/params.json), fitted on the product's candidates for the SQuAD
-# training articles (~2 min). The learned reader (assistant/reader/model/): retrained from the shipped MiniLM
-# weights, fixed seed, one torch thread (~30-45 min on a shared 2-core machine; SQuAD dev sets from ../shared/bench), exported int8, measured,
+# The learned reader (assistant/reader/model/): retrained from the shipped MiniLM weights, fixed seed, one torch
+# thread (~30-45 min on a shared 2-core machine; SQuAD dev sets from ../shared/bench), exported int8, measured,
 # model card written; its highlight head fitted on the same training articles (~5 min); then two readers on
 # halves of the training articles (for cross-fitting, ~16 min side by side), the learned ranker
 # (assistant/query/ranker.json) refitted on the product's candidates for the SQuAD training articles, each half
 # read by the other half's reader (~12 min), and its three domain numbers calibrated on the gold tuning halves.
 # Offline.
 reader: install
-	HF_HUB_OFFLINE=1 $(BIN)/python -m training.fit_first_stage
 	HF_HUB_OFFLINE=1 $(BIN)/python -m training.train_reader --results bench/results/reader_training.json
 	HF_HUB_OFFLINE=1 $(BIN)/python -m training.train_span_head --results bench/results/span_head.json
 	HF_HUB_OFFLINE=1 $(BIN)/python -m training.train_reader --fold 0/2 --steps 700 --no-eval \

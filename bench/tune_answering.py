@@ -1,14 +1,14 @@
-"""Fit the reader-less answer-or-abstain model on the TUNING half of the gold set only, and write it to the params
-file the product reads.
+"""Choose the sentence weights and the answer-or-abstain model on the TUNING half of the gold set only, and write
+them to the params file the product reads.
 
     .venv/bin/python bench/tune_answering.py [--index DIR] [--gold eval/bundled_gold_tune.jsonl]
                                              [--out assistant/query/params.json] [--report PATH]
 
 Candidates and their features do not depend on the weights, so the product's first two stages run once per
-question (``Pipeline.prepare`` and ``Pipeline.candidates``). The first-stage weights are not chosen here: they
-are fitted on SQuAD training articles by training/fit_first_stage.py (they used to be chosen here by coordinate
-ascent on 43 tuning questions, too few for ten numbers), and are only scored here (answer@1, answer@3, MRR with
-the reader off). The evidence model is a non-negative logistic
+question (``Pipeline.prepare`` and ``Pipeline.candidates``); the weights are then chosen by coordinate ascent on
+answer@1 (+ answer@3 and MRR as tie-breaks), each trial ranked and quoted by the product's own ``rank`` and
+``quote`` stages, with the reader off: these weights are the first stage, which chooses the candidates the reader
+reads (the learned ranker, training/fit_ranker.py, orders those). The evidence model is a non-negative logistic
 regression (answerable vs not) on the best sentence's features, used only when the reader is off, its bias shifted
 so that the default threshold 0 is the chosen operating point. The fusion weight is not tuned here and is carried
 over from the starting params.
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from fitting import fit_logistic  # noqa: E402
+from fitting import coordinate_ascent, fit_logistic  # noqa: E402
 from public_data import existing_index  # noqa: E402
 
 from assistant.api import Assistant  # noqa: E402
@@ -41,7 +41,6 @@ from assistant.query.decision import EVIDENCE_FEATURES, evidence_features  # noq
 from assistant.query.params import PARAMS_FILE, Params, load_params, parse_params  # noqa: E402
 from assistant.query.pipeline import Pipeline  # noqa: E402
 from assistant.query.types import Candidates, Query  # noqa: E402
-from training.fit_first_stage import FIRST_STAGE_SOURCE, PARAMS_ABOUT  # noqa: E402
 
 # Signals comparable across questions; max-normalised BM25 features are 1.0 for every question's best hit.
 ABSOLUTE_SIGNALS = ("sent_dense", "chunk_dense", "cover", "cover_context", "doc_match", "answer_type", "bm25_strength")
@@ -99,6 +98,13 @@ class Tuner:
         n = len(rs) or 1
         return (sum(r == 1 for r in rs) / n, sum(r is not None for r in rs) / n, sum(1 / r for r in rs if r) / n)
 
+    def tune_weights(self, start: dict[str, float]) -> dict[str, float]:
+        def value(w: dict[str, float]) -> float:
+            a1, a3, mrr = self.objective(w)
+            return a1 + 0.3 * a3 + 0.1 * mrr
+
+        return coordinate_ascent(value, start)[0]
+
     def evidence_inputs(self, weights: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
         """ABSOLUTE_SIGNALS of each question's best sentence under ``weights``, and whether it is answerable."""
         cols = [EVIDENCE_FEATURES.index(f) for f in ABSOLUTE_SIGNALS]
@@ -141,9 +147,11 @@ def params_json(start: Params, weights: dict[str, float], ev: Evidence, gold: st
     """The params file (format of assistant/query/params.json). The strictness levels are the learned ranker's
     (ranker.json, training/fit_ranker.py), not written here."""
     return {
-        "about": PARAMS_ABOUT,
-        "source": {"gold": gold, "script": "bench/tune_answering.py",
-                   "first_stage": FIRST_STAGE_SOURCE},
+        "about": "Tuned parameters of the question path, read by assistant/query/params.py. Written by "
+                 "bench/tune_answering.py (the tuning half of the gold set only); do not edit by hand. The first-"
+                 "stage weights choose which candidates the reader reads; the evidence model decides only when "
+                 "the reader is off.",
+        "source": {"gold": gold, "script": "bench/tune_answering.py"},
         "fusion": {"chunk_bm25_weight": start.fusion_bm25_weight},
         "weights": weights,
         "evidence": {"weights": ev.weights, "bias": ev.bias},
@@ -173,9 +181,10 @@ def main() -> None:
     start = load_params(args.start)
     assistant = Assistant(existing_index(args.index))
     tuner = Tuner(assistant.snapshot().pipeline, assistant.settings, load_gold(args.gold))
-    weights = start.weights  # training/fit_first_stage.py's
-    scored = tuner.objective(weights)
-    print(f"answer@1/@3/MRR on the tuning half, reader off: {scored}")
+    before = tuner.objective(start.weights)
+    weights = tuner.tune_weights(start.weights)
+    after = tuner.objective(weights)
+    print(f"answer@1/@3/MRR on the tuning half: before {before}, after {after}")
     ev = fit_evidence(*tuner.evidence_inputs(weights))
     print(f"operating point: unanswerable refused {ev.chosen['unanswerable_refused']:.2f}, answerable refused "
           f"{ev.chosen['answerable_refused']:.2f} (threshold {ev.chosen['threshold']:+.2f} moved to 0)")
@@ -187,7 +196,7 @@ def main() -> None:
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps({
         "gold": _relative(args.gold), "n": len(tuner.prepared), "params": _relative(args.out),
-        "answer@1/@3/mrr (reader off)": scored, "chosen": ev.chosen, "thresholds": ev.table,
+        "answer@1/@3/mrr": {"before": before, "after": after}, "chosen": ev.chosen, "thresholds": ev.table,
     }, indent=1) + "\n")
     print(f"wrote {args.report}")
 

@@ -17,10 +17,9 @@ from conftest import copy_reader_model, squad_data
 
 from assistant.api import Assistant
 from assistant.cli import main as cli_main
-from assistant.query.params import PARAMS_FILE, RANKER_FILE, load_params, parse_params
+from assistant.query.params import RANKER_FILE, load_params
 from assistant.query.ranker import RankerError, load_ranker, parse_ranker
 from assistant.query.reading import RANK_FEATURES
-from assistant.query.types import FEATURES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -115,30 +114,6 @@ def test_tiny_ranker_fit_writes_a_loadable_ranker(tmp_path: Path) -> None:
     assert shares == sorted(shares, reverse=True)  # stricter levels answer less
     assert raw["fit"]["tiny"] is True and raw["fit"]["training_rows"] > 0
     assert RANKER_FILE.read_bytes() == shipped  # the shipped ranker is left alone
-
-
-@pytest.mark.skipif(not (squad_data() / "squad" / "dev-v1.1.json").is_file(),
-                    reason="SQuAD dev sets not found (../shared/bench or $ASSISTANT_BENCH_DATA)")
-def test_tiny_first_stage_fit_writes_loadable_params(tmp_path: Path) -> None:
-    """The first-stage weights are fitted on SQuAD (training/fit_first_stage.py); the tiny run rewrites a copy of
-    the params: new sentence weights the product can read, the evidence model and fusion weight untouched, and the
-    weight of a feature SQuAD never varies (boilerplate) kept."""
-    shipped = PARAMS_FILE.read_bytes()
-    out = tmp_path / "params.json"
-    env = {**os.environ, "ASSISTANT_BENCH_CACHE": str(tmp_path / "cache")}
-    run = subprocess.run([sys.executable, "-m", "training.fit_first_stage", "--tiny", "--out", str(out),
-                          "--results", str(tmp_path / "fit.json")], capture_output=True, text=True, cwd=REPO_ROOT,
-                         timeout=600, env=env)
-    assert run.returncode == 0, run.stderr[-3000:]
-    before, after = json.loads(shipped), json.loads(out.read_text())
-    params = parse_params(after, {"default": "", "measured_on": "", "levels": []})
-    assert set(params.weights) == set(FEATURES) and all(np.isfinite(list(params.weights.values())))
-    assert after["evidence"] == before["evidence"] and after["fusion"] == before["fusion"]
-    assert after["weights"]["boilerplate"] == before["weights"]["boilerplate"]
-    fit = json.loads((tmp_path / "fit.json").read_text())
-    assert fit["tiny"] is True and fit["training_questions"] > 0
-    assert 0.0 < fit["report"]["fitted weights"]["recall@8"] <= fit["report"]["fitted weights"]["among_candidates"]
-    assert PARAMS_FILE.read_bytes() == shipped  # the shipped params are left alone
 
 
 @pytest.mark.skipif(not (squad_data() / "squad" / "dev-v1.1.json").is_file(),

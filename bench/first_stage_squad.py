@@ -1,22 +1,22 @@
-"""Fit the first stage's sentence weights (params.json "weights") on SQuAD training articles, not on gold questions.
+"""Experiment (not shipped): the first stage's sentence weights fitted on SQuAD training articles instead of the
+gold tuning half. Writes a params file beside the product's, never over it.
 
-    python -m training.fit_first_stage            # the full fit (`make reader`, before the ranker): ~1 min
-    python -m training.fit_first_stage --tiny     # seconds: one training and one report article (test suite)
+    .venv/bin/python bench/first_stage_squad.py [--tiny] [--out build/first_stage_squad/params.json]
 
-Why: the first stage (assistant/query/ranking.py, a linear score over retrieval's FEATURES) chooses the few
-candidates the reader reads; a sentence it ranks below ``read_k`` is never read, whatever the reader would think of
-it. Its ten weights had been chosen by coordinate search on the 43 answerable questions of the bundled gold
-tuning half, which is too few to fit ten numbers that must hold on questions nobody has seen.
+Why it was tried: the first stage (assistant/query/ranking.py, a linear score over retrieval's FEATURES) chooses
+the 8 candidates the reader reads, and its ten weights were chosen by coordinate search on the 43 answerable
+questions of the bundled tuning half (bench/tune_answering.py). Here they are fitted on every answerable SQuAD
+training-article question (3,506), through the product's own ``prepare`` and ``candidates`` stages on the SQuAD
+bench index, labelled as the ranker's examples are (training/ranker_data.py), with the ranker's listwise objective
+(training/listwise.py); a feature SQuAD never varies (``boilerplate``) keeps its weight; the weights are scaled
+to the old spread of a question's scores (``merge_margin`` is a distance on that scale).
 
-Examples: every answerable training question (v1.1, and v2.0 answerable ones not already asked) through the
-product's own ``prepare`` and ``candidates`` stages on the SQuAD bench index (open setting: all 2,067 paragraphs),
-labelled as the ranker's are (training/ranker_data.py: a sentence of the gold paragraph holding a folded gold
-answer). Model: the listwise objective of the ranker (training/listwise.py) on standardised features, turned back
-into raw-feature weights. A feature that never varies on SQuAD (``boilerplate``: Wikipedia paragraphs have no
-running headers) cannot be fitted here and keeps its weight from the params file. The weights are scaled so that
-the spread of a question's candidate scores is what it was, because the quote stage's ``merge_margin`` is a
-distance on that scale. Reported on the odd-numbered articles (never fitted on): the share of questions whose
-answer is among the first stage's best k, for the old and the new weights.
+What it gave (2026-12-02, README "Tried and not shipped"): the answer was among the best 8 more often (SQuAD odd
+articles 0.943 -> 0.958; tuning halves 0.860 -> 0.907 and 0.768 -> 0.821), and with the ranker refitted on it
+(cross-fitted) and recalibrated, refusal AUROC rose on all four gold halves, but answer@1 and answer@3 fell on
+both test halves (bundled 0.767 / 0.860 -> 0.721 / 0.767, natural 0.625 / 0.750 -> 0.554 / 0.732): Wikipedia
+does not teach the first stage what the reports' cover lines and grade tables look like. The figures and the
+files it produced are in bench/results/first_stage_squad/.
 """
 
 from __future__ import annotations
@@ -24,11 +24,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
 
@@ -39,14 +42,7 @@ from assistant.query.types import FEATURES  # noqa: E402
 from training.data import Question, SquadData  # noqa: E402
 from training.listwise import fit_listwise  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
 RECALL_AT = (1, 3, 8, 16)
-FIRST_STAGE_SOURCE = "training/fit_first_stage.py (SQuAD training articles)"
-PARAMS_ABOUT = ("Tuned parameters of the question path, read by assistant/query/params.py. Written by "
-                "training/fit_first_stage.py (the first-stage weights, from SQuAD training articles) and "
-                "bench/tune_answering.py (the reader-less evidence model, from the tuning half of the gold set); "
-                "do not edit by hand. The first-stage weights choose which candidates the reader reads; the "
-                "evidence model decides only when the reader is off.")
 
 
 def parse_args() -> argparse.Namespace:
@@ -54,9 +50,11 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--tiny", action="store_true", help="one training and one report article, a small index")
     ap.add_argument("--l2", type=float, default=1e-3, help="L2 strength on the standardised weights")
     ap.add_argument("--max-report", type=int, default=0, help="report on at most this many questions per half")
-    ap.add_argument("--params", type=Path, default=PARAMS_FILE, help="params file to read and rewrite")
-    ap.add_argument("--out", type=Path, default=None, help="where to write the params (default: --params)")
-    ap.add_argument("--results", type=Path, default=REPO / "bench" / "results" / "first_stage_fit.json")
+    ap.add_argument("--params", type=Path, default=PARAMS_FILE, help="the params to start from (not rewritten)")
+    ap.add_argument("--out", type=Path, default=REPO / "build" / "first_stage_squad" / "params.json",
+                    help="where to write the experiment's params")
+    ap.add_argument("--results", type=Path, default=REPO / "bench" / "results" / "first_stage_squad" /
+                    "first_stage_fit.json")
     return ap.parse_args()
 
 
@@ -127,17 +125,16 @@ def main() -> None:
     weights = fit_weights(train, old, args.l2)
     figures = {"old weights": recall(report, old), "fitted weights": recall(report, weights)}
     fitted = {f: round(float(w), 4) for f, w in zip(FEATURES, weights, strict=True)}
-    meta = {"command": "python -m training.fit_first_stage" + (" --tiny" if args.tiny else ""),
+    meta = {"command": ".venv/bin/python bench/first_stage_squad.py" + (" --tiny" if args.tiny else ""),
             "training_questions": len(train), "with_answer_among_candidates": int(sum(y.any() for _, y in train)),
             "report_questions (SQuAD v1.1 odd articles, open)": len(report), "l2": args.l2,
             "kept_from_params (constant on SQuAD)": [f for f, w, o in zip(FEATURES, weights, old, strict=True)
                                                      if w == o and f in raw["weights"]],
             "weights": fitted, "report": figures, "seconds": round(time.perf_counter() - t0, 1), "tiny": args.tiny}
     raw["weights"] = fitted
-    raw["about"] = PARAMS_ABOUT
-    raw.setdefault("source", {})["first_stage"] = FIRST_STAGE_SOURCE
+    raw.setdefault("source", {})["first_stage"] = "bench/first_stage_squad.py (SQuAD training articles; experiment)"
     parse_params(raw, {"default": "", "measured_on": "", "levels": []})  # the product must read what is written
-    out = args.out or args.params
+    out = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(raw, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     args.results.parent.mkdir(parents=True, exist_ok=True)
