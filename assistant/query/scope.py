@@ -43,6 +43,7 @@ PLACES_FILE = Path(__file__).with_name("places.json")  # written by training/pla
 _YEAR = re.compile(r"(19|20)\d\d")
 _POSSESSIVE = re.compile(r"['’]s?$")
 _SURFACE = re.compile(r"[^\W_][\w'’-]*")
+_LETTERS = re.compile(r"[a-z]+")
 _SAMPLE = 60  # sentences read to tell a name from a common word (evenly spread over the word's postings)
 _NAME_SHARE = 0.8  # of mid-sentence uses capitalised
 _IN_PASSING = 0.01  # a word in fewer than 1 in 100 of a document's sentences (and not in its title) is a passing
@@ -153,10 +154,40 @@ def unknown_places(scope: Scope) -> tuple[str, ...]:
     return tuple(w for w in scope.unknown if _POSSESSIVE.sub("", w.lower()) in places)
 
 
-@lru_cache(maxsize=1)
+def unmentioned_place_phrases(store: IndexBackend, question: str) -> tuple[str, ...]:
+    """The council names of several words (places.json "phrases": "north yorkshire", "stoke on trent") that the
+    question names and no document mentions whole; their words alone decide nothing ("yorkshire" of "West
+    Yorkshire"). Only the sentences holding every word of the phrase are read (postings), and only when the
+    question names one."""
+    words = f" {' '.join(_LETTERS.findall(question.lower()))} "
+    out = []
+    for phrase in (p for p in load_place_phrases() if f" {p} " in words):
+        pattern = re.compile(r"\b" + r"[\s-]+".join(map(re.escape, phrase.split())) + r"\b", re.IGNORECASE)
+        held = store.sent_bm25.units_holding([t for t in tokenize(phrase) if t])
+        sentences = held[0] if held else np.zeros(0, np.int64)
+        for ids in held[1:]:
+            sentences = np.intersect1d(sentences, ids)
+        if not any(pattern.search(store.sentence_text(int(i))) for i in sentences) \
+                and not any(pattern.search(d.title or "") for d in store.docs):
+            out.append(phrase)
+    return tuple(out)
+
+
 def load_places(path: Path = PLACES_FILE) -> frozenset[str]:
+    """Single-word place names, lower case."""
+    return _place_list(path)[0]
+
+
+def load_place_phrases(path: Path = PLACES_FILE) -> tuple[str, ...]:
+    """Place names of several words, lower case, one space between words."""
+    return _place_list(path)[1]
+
+
+@lru_cache(maxsize=4)
+def _place_list(path: Path) -> tuple[frozenset[str], tuple[str, ...]]:
     try:
-        return frozenset(json.loads(path.read_text(encoding="utf-8"))["names"])
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return frozenset(raw["names"]), tuple(str(p) for p in raw["phrases"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise PlacesUnavailable(f"place list {path} is missing or damaged ({type(exc).__name__}); reinstall the "
                                 "package or run `python -m training.places`") from None
