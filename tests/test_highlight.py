@@ -16,7 +16,7 @@ import pytest
 from conftest import REPO_ROOT, copy_reader_model
 
 from assistant.api import Assistant
-from assistant.query.answer_types import question_type
+from assistant.query.answer_types import NUMBER, answer_spans, question_type
 from assistant.query.highlight import token_features, token_scores
 from assistant.reader import MODEL_DIR, Candidate, Reader, ReaderError, load_reader
 from assistant.reader.runtime import SPAN_FILE, read_span_weights
@@ -122,3 +122,10 @@ def test_a_highlight_never_ends_inside_a_word(bundled_assistant: Assistant) -> N
             assert q.highlight_end == len(text) or not (text[q.highlight_end - 1].isalnum()
                                                          and text[q.highlight_end].isalnum()), q.highlight
     assert answer.scope.words == ("bradford",)  # the user's "bradford's", shown without the possessive
+
+
+def test_numbers_written_as_words_are_number_answers() -> None:
+    """"thirteen children's homes" answers "how many": every number word up to ninety, and "dozen", is a number."""
+    text = "The council runs thirteen children's homes, sixty-five foster homes and a dozen hostels."
+    assert question_type("How many children's homes did bradford council run in 2014?") == NUMBER
+    assert [text[s:e] for s, e in answer_spans(text, NUMBER)] == ["thirteen", "sixty-five", "dozen"]

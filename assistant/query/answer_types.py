@@ -23,7 +23,8 @@ _DATE = re.compile(
 _NUMBER = re.compile(
     r"(?:£\s?\d(?:[\d,.]*\d)?(?:\s*(?:million|bn|billion)|m|k)?"
     r"|\b\d(?:[\d,]*\d)?(?:\.\d+)?(?:\s*(?:%|per cent|percent))?"
-    r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred)"
+    r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+    r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen)"
     r"(?:[- ](?:one|two|three|four|five|six|seven|eight|nine|hundred))?\b)",
     re.IGNORECASE,
 )
