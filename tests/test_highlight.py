@@ -16,7 +16,7 @@ import pytest
 from conftest import REPO_ROOT, copy_reader_model
 
 from assistant.api import Assistant
-from assistant.query.answer_types import NUMBER, answer_spans, question_type
+from assistant.query.answer_types import GRADE, NUMBER, answer_spans, question_type
 from assistant.query.highlight import token_features, token_scores
 from assistant.reader import MODEL_DIR, Candidate, Reader, ReaderError, load_reader
 from assistant.reader.runtime import SPAN_FILE, read_span_weights
@@ -129,3 +129,15 @@ def test_numbers_written_as_words_are_number_answers() -> None:
     text = "The council runs thirteen children's homes, sixty-five foster homes and a dozen hostels."
     assert question_type("How many children's homes did bradford council run in 2014?") == NUMBER
     assert [text[s:e] for s, e in answer_spans(text, NUMBER)] == ["thirteen", "sixty-five", "dozen"]
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Number of children in care in leeds 2015", NUMBER),
+    ("what share of calderdale care leavers go to university", NUMBER),
+    ("what is the rate of children in care per 10,000", NUMBER),
+    ("what did ofsted rate bradford", GRADE),
+    ("which rating did wakefield get", GRADE),
+])
+def test_how_users_ask_for_a_number_or_a_grade(question: str, kind: str) -> None:
+    """Short questions as users type them: "number of ...", "what share", "what did ofsted rate ..."."""
+    assert question_type(question) == kind

@@ -46,9 +46,10 @@ _PERSON_Q = re.compile(r"^\s*(?:who|whom|whose)\b|\b(?:which|what)(?: [\w’']+)
                        r"commissioner|minister|director|councillor|leader|chief executive|official)|\bname of\b"
                        r"|\bnamed?\b", re.I)
 _DATE_Q = re.compile(r"^\s*when\b|\b(?:what|which) (?:date|year|month|day)|\bwhat dates?\b|\bhow long ago\b", re.I)
-_NUMBER_Q = re.compile(r"\bhow (?:many|much)\b|\bwhat (?:number|percentage|proportion|amount|sum)\b|"
-                       r"\bhow long\b|\bby how\b", re.I)
-_GRADE_Q = re.compile(r"\b(?:grades?|graded|rated|ratings?|judge[ds]?|judgements?|judgments?|verdicts?|"
+_COUNTED = r"(?:number|numbers|percentage|proportion|share|amount|sum|rate|ratio|fraction|total|figure|count)"
+_NUMBER_Q = re.compile(rf"\bhow (?:many|much)\b|\b(?:what|which) {_COUNTED}\b|^\s*(?:the\s+)?{_COUNTED} of\b|"
+                       r"\brate of\b|\bhow long\b|\bby how\b", re.I)
+_GRADE_Q = re.compile(r"\b(?:grades?|graded|rate|rated|ratings?|judge[ds]?|judgements?|judgments?|verdicts?|"
                       r"overall effectiveness)\b", re.I)
 
 
