@@ -130,12 +130,15 @@ def test_a_council_the_library_lacks_is_refused_by_one_word_or_by_its_whole_name
 
 def test_a_several_word_place_a_document_mentions_rules_nothing_out(tmp_path: Path, make_corpus) -> None:
     assistant = Assistant(tmp_path / "index")
-    assistant.build(make_corpus({"visit.txt": "Leaders from Stoke-on-Trent visited the service in May.\n\n"
+    assistant.build(make_corpus({"visit.txt": "Leaders from Stoke-on-Trent visited West Yorkshire in May.\n\n"
                                               "North of the river, families wait longer for help.\n"}))
     store = assistant.store
     assert unmentioned_place_phrases(store, "what did stoke on trent leaders do?") == ()
     assert unmentioned_place_phrases(store, "how long do families wait in north yorkshire") == ("north yorkshire",)
     assert unmentioned_place_phrases(store, "how long do families wait up north") == ()
+    across = assistant.ask_per_document("how long do families wait in north yorkshire")
+    assert not across.answered and "north yorkshire" in across.unknown_words and across.documents_read == 0
+    assert across.not_listed() == "does not mention north yorkshire (1)"
 
 
 def test_a_word_no_document_uses_that_is_not_a_place_rules_nothing_out(bundled_assistant: Assistant) -> None:

@@ -9,8 +9,8 @@ a document filter, both because here the program, not the user, chose the docume
 - the document's match with the question counts as it would in a normal ask (``chosen=False``), rather than as
   complete;
 - a document outside the question's scope (``query.scope``: it does not mention a name or a year of the question,
-  or only in passing) is refused before it is read, with that reason; a word no document uses refuses every
-  document.
+  or only in passing) is refused before it is read, with that reason; a word no document uses, or a place name of
+  several words no document mentions whole ("north yorkshire"), refuses every document.
 
 Cost: the reader reads ``read_k`` passages of each document in scope (~20 ms of ~27 ms a document on 2 cores,
 ``bench/bench_per_document.py``), so the scope check that skips the others also keeps a question about one council
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from assistant.config import AnswerSettings
 from assistant.query.pipeline import Pipeline
-from assistant.query.scope import Scope
+from assistant.query.scope import Scope, unmentioned_place_phrases
 from assistant.query.types import Query, Quote
 
 
@@ -95,18 +95,20 @@ def ask_per_document(pipeline: Pipeline, question: str, settings: AnswerSettings
     store = pipeline.store
     doc_ids = sorted(pipeline.names.resolve(docs)) if docs is not None else range(len(store.docs))
     scope = pipeline.scope(query)
+    places = unmentioned_place_phrases(store, query.text)  # "north yorkshire": its words alone are not scope words
     t1 = time.perf_counter()
-    results = [_one(pipeline, query, settings, scope, d) for d in doc_ids]
+    results = [_one(pipeline, query, settings, scope, d, places) for d in doc_ids]
     t2 = time.perf_counter()
     return PerDocumentAnswer(
         query.text, date_order(r for r in results if r.answered), date_order(r for r in results if not r.answered),
-        scope.words, scope.unknown, sum(r.evidence is not None for r in results),
+        scope.words, scope.unknown + places, sum(r.evidence is not None for r in results),
         {"prepare": (t1 - t0) * 1e3, "documents": (t2 - t1) * 1e3, "total": (t2 - t0) * 1e3})
 
 
-def _one(pipeline: Pipeline, query: Query, settings: AnswerSettings, scope: Scope, doc_id: int) -> DocumentResult:
+def _one(pipeline: Pipeline, query: Query, settings: AnswerSettings, scope: Scope, doc_id: int,
+         places: tuple[str, ...] = ()) -> DocumentResult:
     record = pipeline.store.docs[doc_id]
-    out_of_scope = scope.reason(doc_id)
+    out_of_scope = f"does not mention {', '.join(places)}" if places else scope.reason(doc_id)
     if out_of_scope:
         return DocumentResult(record.doc, record.title, record.date, False, None, None, out_of_scope)
     cands = pipeline.candidates(query, settings, {doc_id}, chosen=False)
