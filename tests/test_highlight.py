@@ -16,7 +16,7 @@ import pytest
 from conftest import REPO_ROOT, copy_reader_model
 
 from assistant.api import Assistant
-from assistant.query.answer_types import GRADE, NUMBER, answer_spans, question_type
+from assistant.query.answer_types import GRADE, NUMBER, answer_spans, asks_who, question_type
 from assistant.query.highlight import token_features, token_scores
 from assistant.reader import MODEL_DIR, Candidate, Reader, ReaderError, load_reader
 from assistant.reader.runtime import SPAN_FILE, read_span_weights
@@ -141,3 +141,15 @@ def test_numbers_written_as_words_are_number_answers() -> None:
 def test_how_users_ask_for_a_number_or_a_grade(question: str, kind: str) -> None:
     """Short questions as users type them: "number of ...", "what share", "what did ofsted rate ..."."""
     assert question_type(question) == kind
+
+
+@pytest.mark.parametrize(("question", "wants_a_person"), [
+    ("Who chairs bradford's improvement board?", True),
+    ("name of kirklees's director of children's services", True),
+    ("what is the name of kirklees council's chief executive", True),
+    ("which inspector led the visit", True),
+    ("name of kirklees drop in for care leavers", False),  # a name, not a person's
+    ("What is the name of Wakefield's partnership approach?", False),
+])
+def test_which_questions_only_a_person_can_answer(question: str, wants_a_person: bool) -> None:
+    assert asks_who(question) is wants_a_person

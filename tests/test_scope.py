@@ -141,6 +141,18 @@ def test_a_several_word_place_a_document_mentions_rules_nothing_out(tmp_path: Pa
     assert across.not_listed() == "does not mention north yorkshire (1)"
 
 
+def test_a_who_question_none_of_whose_passages_names_a_person_is_refused(bundled_assistant: Assistant) -> None:
+    """The Kirklees reports speak of "the director of children and young people's services" and never name her:
+    the passages about the post are shown as closest, not as an answer, at every strictness, with the reason."""
+    levels = bundled_assistant.snapshot().pipeline.params.levels
+    lenient = replace(bundled_assistant.settings, abstain_threshold=min(lv.threshold for lv in levels))
+    answer = bundled_assistant.ask("Who is the director of children's services in Kirklees?", settings=lenient)
+    assert not answer.answered and answer.scope.ruled_out == "None of the closest passages names a person."
+    assert answer.quotes and "director" in answer.quotes[0].text.lower()
+    named = bundled_assistant.ask("who was the chief executive of bradford council")
+    assert named.answered and named.scope.ruled_out is None and "Kersten England" in named.quotes[0].text
+
+
 def test_a_word_no_document_uses_that_is_not_a_place_rules_nothing_out(bundled_assistant: Assistant) -> None:
     pipeline = bundled_assistant.snapshot().pipeline
     question = "when does the new trust take over bradford kids social care"

@@ -45,6 +45,10 @@ _NOT_NAME_WORDS = frozenset(
 _PERSON_Q = re.compile(r"^\s*(?:who|whom|whose)\b|\b(?:which|what)(?: [\w’']+){0,2} (?:person|inspector|"
                        r"commissioner|minister|director|councillor|leader|chief executive|official)|\bname of\b"
                        r"|\bnamed?\b", re.I)
+_ROLES = (r"(?:inspector|director|chief executive|leader|councillor|commissioner|minister|chair|chairman|chairwoman|"
+          r"head|officer|member|manager|mayor|secretary)")
+_ASKS_WHO_Q = re.compile(rf"^\s*(?:who|whom)\b|\bnamed?\b(?: [\w’']+){{0,4}} {_ROLES}s?\b|"
+                         rf"\b(?:which|what) (?:person|{_ROLES})\b", re.I)
 _DATE_Q = re.compile(r"^\s*when\b|\b(?:what|which) (?:date|year|month|day)|\bwhat dates?\b|\bhow long ago\b", re.I)
 _COUNTED = r"(?:number|numbers|percentage|proportion|share|amount|sum|rate|ratio|fraction|total|figure|count)"
 _NUMBER_Q = re.compile(rf"\bhow (?:many|much)\b|\b(?:what|which) {_COUNTED}\b|^\s*(?:the\s+)?{_COUNTED} of\b|"
@@ -64,6 +68,12 @@ def question_type(question: str) -> str | None:
     if _GRADE_Q.search(question):
         return GRADE
     return None
+
+
+def asks_who(question: str) -> bool:
+    """The question wants a person, and nothing else will do: "who ...", "name of <a role>", "which inspector".
+    Narrower than PERSON: "name of the drop-in for care leavers" wants a name that is not a person's."""
+    return question_type(question) == PERSON and bool(_ASKS_WHO_Q.search(question))
 
 
 def _names(text: str) -> list[tuple[int, int]]:

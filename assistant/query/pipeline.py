@@ -25,7 +25,7 @@ from assistant.query.question import BadQuestion, QueryEncoder, prepare_question
 from assistant.query.quoting import Extractor
 from assistant.query.ranker import Ranker, load_ranker
 from assistant.query.ranking import score_candidates, with_answer_type
-from assistant.query.reading import DocFigures, ReadCandidates, ReaderScorer, read_candidates
+from assistant.query.reading import DocFigures, ReadCandidates, ReaderScorer, names_nobody, read_candidates
 from assistant.query.retrieval import Searcher
 from assistant.query.scope import (
     Scope,
@@ -207,6 +207,8 @@ class Pipeline:
         """Stages 3-5 (rank, decide, quote) on candidates already found: tuning scripts reuse one candidate set
         under many settings. Nothing to quote is never an answer."""
         scores, first, read = self.rank(query, cands, settings)
+        if read is not None and names_nobody(query, read):
+            cands = replace(cands, scope=replace(cands.scope, nobody_named=True))
         decision = self.decide(cands, scores, settings, read)
         quotes = self.quote(query, cands, scores, settings, k or settings.k, first, read)
         answer = Answer(query.text, decision.answered and bool(quotes), tuple(quotes), decision.evidence,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.index.backend import IndexBackend, doc_units
+from assistant.query.answer_types import PERSON, asks_who
 from assistant.query.types import FEATURES, Candidates, Query
 from assistant.reader.inputs import Candidate
 from assistant.reader.runtime import Reading, SentenceTokens
@@ -32,6 +33,7 @@ RANK_FEATURES = (
     "bm25_strength", "question_words", "typed_question",
 )
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_ANSWER_TYPE_COLUMN = RANK_FEATURES.index("answer_type")  # 1: the sentence holds a span of the wanted kind
 
 ReaderScorer = Callable[[str, Sequence[Candidate]], "np.ndarray | Reading"]  # logits, or a Reading with tokens
 
@@ -143,3 +145,12 @@ def read_candidates(store: IndexBackend, query: Query, cands: Candidates, first:
                   *check.row(sid), cands.bm25_strength, min(n_words, 20) / 20, float(query.kind is not None)]
     return ReadCandidates(rows, out, reading.sentences)
 
+
+
+def names_nobody(query: Query, read: ReadCandidates) -> bool:
+    """A question that asks who (``answer_types.asks_who``) and none of whose read candidates holds a person's name
+    other than the question's own: then no passage can answer it ("who is leeds chief officer for corporate
+    parenting?" over reports that name the post, never its holder). The explicit check of the answer's kind,
+    where the ranker weighs it as one feature among many."""
+    return (query.kind == PERSON and asks_who(query.text) and len(read.rows) > 0
+            and not read.features[:, _ANSWER_TYPE_COLUMN].any())

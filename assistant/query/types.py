@@ -34,6 +34,7 @@ class SearchScope:
     documents: int | None = None  # how many documents that left; None: every document was searched
     unknown_places: tuple[str, ...] = ()  # places the question names that no document mentions: nothing answers
     year_conflict: tuple[str, str] | None = None  # (name, year): no dated document that mentions the name has the year
+    nobody_named: bool = False  # a question asking who, none of whose read passages names a person
 
     @property
     def ruled_out(self) -> str | None:
@@ -43,6 +44,8 @@ class SearchScope:
         if self.year_conflict:
             name, year = self.year_conflict
             return f"No document that mentions {name} mentions {year}."
+        if self.nobody_named:
+            return "None of the closest passages names a person."
         return None
 
     @property
