@@ -37,6 +37,7 @@ from assistant.query.scope import (
     year_conflict,
 )
 from assistant.query.types import Answer, Candidates, Query, Quote, SearchScope
+from assistant.query.years import about_other_years, below_the_others, question_years
 from assistant.reader.runtime import SpanWeights
 
 
@@ -166,12 +167,15 @@ class Pipeline:
     def rank(self, query: Query, cands: Candidates, settings: AnswerSettings,
              ) -> tuple[np.ndarray, np.ndarray, ReadCandidates | None]:
         """Final scores, first-stage scores and what was read. With the reader on, the read candidates score
-        the ranker's logits and every other one stays below them, in first-stage order."""
+        the ranker's logits and every other one stays below them, in first-stage order; a read candidate about
+        another year than the question names (``years.about_other_years``) sits below the other read ones."""
         first = self.first_stage(cands, settings)
         if not settings.reader or len(first) == 0:
             return first, first, None
         read = self.read(query, cands, first)
-        return final_scores(first, read, self.ranker.logits(read.features)), first, read
+        logits = self.ranker.logits(read.features)
+        logits = below_the_others(logits, about_other_years(self.store, query, cands, read.rows))
+        return final_scores(first, read, logits), first, read
 
     def decide(self, cands: Candidates, scores: np.ndarray, settings: AnswerSettings,
                read: ReadCandidates | None = None) -> Decision:
@@ -209,6 +213,8 @@ class Pipeline:
         scores, first, read = self.rank(query, cands, settings)
         if read is not None and names_nobody(query, read):
             cands = replace(cands, scope=replace(cands.scope, nobody_named=True))
+        if read is not None and about_other_years(self.store, query, cands, read.rows).all():
+            cands = replace(cands, scope=replace(cands.scope, other_years=tuple(sorted(question_years(query.text)))))
         decision = self.decide(cands, scores, settings, read)
         quotes = self.quote(query, cands, scores, settings, k or settings.k, first, read)
         answer = Answer(query.text, decision.answered and bool(quotes), tuple(quotes), decision.evidence,

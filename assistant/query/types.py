@@ -35,6 +35,7 @@ class SearchScope:
     unknown_places: tuple[str, ...] = ()  # places the question names that no document mentions: nothing answers
     year_conflict: tuple[str, str] | None = None  # (name, year): no dated document that mentions the name has the year
     nobody_named: bool = False  # a question asking who, none of whose read passages names a person
+    other_years: tuple[str, ...] = ()  # the question's years, when every passage read is about other years
 
     @property
     def ruled_out(self) -> str | None:
@@ -46,6 +47,8 @@ class SearchScope:
             return f"No document that mentions {name} mentions {year}."
         if self.nobody_named:
             return "None of the closest passages names a person."
+        if self.other_years:
+            return f"None of the closest passages is about {' or '.join(self.other_years)}."
         return None
 
     @property

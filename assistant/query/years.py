@@ -1,0 +1,60 @@
+"""The year a question names against the years a passage is about: "wakefield lead inspector 2013" is not
+answered by the cover line of the 2016 report.
+
+A passage is about another year when its document is dated (its date, and the years of its context line: the file
+name and the inspection dates), none of those years is one the question names, and the passage with its
+neighbours does not mention one either: then it reports another inspection's fact. The 2022 report's "since
+the last inspection in 2018, when ..." mentions the year and stays; an undated document (a Wikipedia paragraph,
+a note without a date) is never judged on a year it does not write.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from assistant.index.backend import IndexBackend
+from assistant.query.types import Candidates, Query
+
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def question_years(text: str) -> frozenset[str]:
+    return frozenset(_YEAR.findall(text))
+
+
+def document_years(store: IndexBackend, doc_id: int) -> frozenset[str]:
+    """The years a dated document is about: its date's and its context line's (the inspection dates); empty for an
+    undated one, whose title's year ("1973 oil crisis") says what it is about, not when."""
+    record = store.docs[doc_id]
+    if not record.date:
+        return frozenset()
+    return frozenset({record.date[:4], *_YEAR.findall(record.context or "")})
+
+
+def about_other_years(store: IndexBackend, query: Query, cands: Candidates, rows: np.ndarray) -> np.ndarray:
+    """For each candidate row: the question names a year, and the passage (the sentence and its neighbours in the
+    same document) and its dated document are about other years only."""
+    wanted = question_years(query.text)
+    out = np.zeros(len(rows), dtype=bool)
+    if not wanted:
+        return out
+    for i, r in enumerate(rows):
+        sid = int(cands.ids[r])
+        doc = int(store.sent_doc[sid])
+        own = document_years(store, doc)
+        if not own or own & wanted:
+            continue
+        near = [j for j in (sid - 1, sid, sid + 1) if 0 <= j < len(store.sent_doc) and int(store.sent_doc[j]) == doc]
+        out[i] = not any(wanted & question_years(store.sentence_text(j)) for j in near)
+    return out
+
+
+def below_the_others(logits: np.ndarray, demoted: np.ndarray) -> np.ndarray:
+    """``logits`` with the ``demoted`` rows moved below every other row, their own order kept."""
+    if not demoted.any() or demoted.all():
+        return logits
+    out = logits.astype(np.float64).copy()
+    out[demoted] -= float(logits.max() - logits.min()) + 1.0
+    return out

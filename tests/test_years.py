@@ -1,0 +1,34 @@
+"""A question naming a year is not answered from a passage about another year (assistant/query/years.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from assistant.api import Assistant
+
+
+def test_a_passage_about_another_year_is_not_the_answer(bundled_assistant: Assistant) -> None:
+    """The Wakefield reports are of 2016, 2018, 2021 and 2025: the 2016 report's "Lead inspector: Susan Myers" does
+    not answer who led in 2013, though the 2016 report mentions 2013 elsewhere; it still answers 2016."""
+    answer = bundled_assistant.ask("Wakefield lead inspector 2013")
+    assert not answer.answered
+    assert not any("Susan Myers" in q.text for q in answer.quotes[:1])
+    right = bundled_assistant.ask("who led the 2016 inspection of wakefield")
+    assert right.answered and "Susan Myers" in right.quotes[0].text
+
+
+def test_a_year_no_passage_read_is_about_is_refused_with_the_reason(bundled_assistant: Assistant) -> None:
+    levels = bundled_assistant.snapshot().pipeline.params.levels
+    lenient = replace(bundled_assistant.settings, abstain_threshold=min(lv.threshold for lv in levels))
+    answer = bundled_assistant.ask("bradford overall grade 2020", settings=lenient)
+    assert not answer.answered and answer.scope.ruled_out == "None of the closest passages is about 2020."
+    assert answer.to_json()["ruled_out"] == answer.scope.ruled_out
+
+
+def test_undated_documents_are_never_judged_on_a_year(tmp_path, make_corpus) -> None:
+    """A text without a date ("1973 oil crisis" in its name says what it is about, not when) keeps its passages."""
+    assistant = Assistant(tmp_path / "index")
+    assistant.build(make_corpus({"1973-oil-crisis.txt": "The embargo ended in March 1974 after talks.\n\n"
+                                                        "Prices had risen fourfold by then.\n"}))
+    answer = assistant.ask("what had happened to prices by 1975?")
+    assert answer.scope.ruled_out is None
