@@ -173,8 +173,8 @@ class Pipeline:
         if not settings.reader or len(first) == 0:
             return first, first, None
         read = self.read(query, cands, first)
-        logits = self.ranker.logits(read.features)
-        logits = below_the_others(logits, about_other_years(self.store, query, cands, read.rows))
+        read = replace(read, other_year=about_other_years(self.store, query, cands, read.rows))
+        logits = below_the_others(self.ranker.logits(read.features), read.other_year)
         return final_scores(first, read, logits), first, read
 
     def decide(self, cands: Candidates, scores: np.ndarray, settings: AnswerSettings,
@@ -213,7 +213,7 @@ class Pipeline:
         scores, first, read = self.rank(query, cands, settings)
         if read is not None and names_nobody(query, read):
             cands = replace(cands, scope=replace(cands.scope, nobody_named=True))
-        if read is not None and about_other_years(self.store, query, cands, read.rows).all():
+        if read is not None and read.other_year is not None and len(read.rows) and read.other_year.all():
             cands = replace(cands, scope=replace(cands.scope, other_years=tuple(sorted(question_years(query.text)))))
         decision = self.decide(cands, scores, settings, read)
         quotes = self.quote(query, cands, scores, settings, k or settings.k, first, read)

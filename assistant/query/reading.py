@@ -46,6 +46,7 @@ class ReadCandidates:
     rows: np.ndarray
     features: np.ndarray
     tokens: tuple[SentenceTokens | None, ...] = ()
+    other_year: np.ndarray | None = None  # per row: about another year than the question's (query/years.py)
 
     def tokens_by_sentence(self, cands: Candidates) -> dict[int, SentenceTokens]:
         return {int(cands.ids[r]): t for r, t in zip(self.rows, self.tokens, strict=False) if t is not None}
