@@ -32,3 +32,12 @@ def test_undated_documents_are_never_judged_on_a_year(tmp_path, make_corpus) -> 
                                                         "Prices had risen fourfold by then.\n"}))
     answer = assistant.ask("what had happened to prices by 1975?")
     assert answer.scope.ruled_out is None
+
+
+def test_a_span_of_years_names_both() -> None:
+    """"In 2013-14, 128 children were adopted" is about 2014 as well as 2013."""
+    from assistant.query.years import question_years
+
+    assert question_years("In 2013–14, 128 children were adopted") == {"2013", "2014"}
+    assert question_years("from 2019/2020 to 2023") == {"2019", "2020", "2023"}
+    assert question_years("inspected on 12-14 May, 20 of 40 visits") == frozenset()

@@ -17,11 +17,17 @@ import numpy as np
 from assistant.index.backend import IndexBackend
 from assistant.query.types import Candidates, Query
 
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_YEAR = re.compile(r"\b((?:19|20)\d\d)(?:\s*[-–/]\s*((?:19|20)?\d\d)\b)?")
 
 
 def question_years(text: str) -> frozenset[str]:
-    return frozenset(_YEAR.findall(text))
+    """The years ``text`` writes; a span of two ("2013-14", "2013/2014") gives both."""
+    years = set()
+    for first, second in _YEAR.findall(text):
+        years.add(first)
+        if second:
+            years.add(second if len(second) == 4 else first[:2] + second)
+    return frozenset(years)
 
 
 def document_years(store: IndexBackend, doc_id: int) -> frozenset[str]:
@@ -30,7 +36,7 @@ def document_years(store: IndexBackend, doc_id: int) -> frozenset[str]:
     record = store.docs[doc_id]
     if not record.date:
         return frozenset()
-    return frozenset({record.date[:4], *_YEAR.findall(record.context or "")})
+    return frozenset({record.date[:4], *question_years(record.context or "")})
 
 
 def about_other_years(store: IndexBackend, query: Query, cands: Candidates, rows: np.ndarray) -> np.ndarray:
