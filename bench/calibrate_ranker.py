@@ -43,7 +43,7 @@ from squad_common import gold_item  # noqa: E402
 from assistant.api import Assistant  # noqa: E402
 from assistant.evaluation import GoldItem, QuestionResult, judge, load_gold, summarise  # noqa: E402
 from assistant.query.params import RANKER_FILE  # noqa: E402
-from assistant.query.pipeline import Pipeline, final_scores  # noqa: E402
+from assistant.query.pipeline import Pipeline  # noqa: E402
 from assistant.query.ranker import Ranker, parse_ranker  # noqa: E402
 from assistant.query.reading import ReadCandidates  # noqa: E402
 from assistant.query.types import Answer, Candidates, Query  # noqa: E402
@@ -77,9 +77,10 @@ def judged(pipe: Pipeline, settings, reads: list[Read], ranker: Ranker,
     """Each question answered with ``ranker`` (always answered when ``threshold`` is None: ranking only)."""
     out = []
     for r in reads:
-        scores = final_scores(r.first, r.read, ranker.logits(r.read.features))
-        quotes = pipe.quote(r.query, r.cands, scores, settings, 3, r.first)
-        evidence = pipe.decide(r.cands, scores, settings, r.read).evidence
+        scores, read = pipe.scored(r.query, r.cands, r.first, r.read, ranker)
+        cands = pipe.checked(r.query, r.cands, read)
+        quotes = pipe.quote(r.query, cands, scores, settings, 3, r.first, read)
+        evidence = pipe.decide(cands, scores, settings, read).evidence
         answered = threshold is None or evidence >= threshold
         out.append(judge(r.item, Answer(r.query.text, answered, tuple(quotes), evidence), 0.0))
     return out

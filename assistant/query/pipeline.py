@@ -172,10 +172,28 @@ class Pipeline:
         first = self.first_stage(cands, settings)
         if not settings.reader or len(first) == 0:
             return first, first, None
-        read = self.read(query, cands, first)
+        scores, read = self.scored(query, cands, first, self.read(query, cands, first))
+        return scores, first, read
+
+    def scored(self, query: Query, cands: Candidates, first: np.ndarray, read: ReadCandidates,
+               ranker: Ranker | None = None) -> tuple[np.ndarray, ReadCandidates]:
+        """``rank`` after the reading: the final scores under ``ranker`` (the pipeline's by default; calibration
+        tries others), with the read candidates about another year below the rest, and the read candidates with
+        that mark."""
         read = replace(read, other_year=about_other_years(self.store, query, cands, read.rows))
-        logits = below_the_others(self.ranker.logits(read.features), read.other_year)
-        return final_scores(first, read, logits), first, read
+        logits = below_the_others((ranker or self.ranker).logits(read.features), read.other_year)
+        return final_scores(first, read, logits), read
+
+    def checked(self, query: Query, cands: Candidates, read: ReadCandidates | None) -> Candidates:
+        """``cands`` with what the reading ruled out: a who-question none of whose read passages names a person,
+        a question whose every read passage is about another year (``SearchScope.ruled_out``)."""
+        if read is None:
+            return cands
+        if names_nobody(query, read):
+            cands = replace(cands, scope=replace(cands.scope, nobody_named=True))
+        if read.other_year is not None and len(read.rows) and read.other_year.all():
+            cands = replace(cands, scope=replace(cands.scope, other_years=tuple(sorted(question_years(query.text)))))
+        return cands
 
     def decide(self, cands: Candidates, scores: np.ndarray, settings: AnswerSettings,
                read: ReadCandidates | None = None) -> Decision:
@@ -211,10 +229,7 @@ class Pipeline:
         """Stages 3-5 (rank, decide, quote) on candidates already found: tuning scripts reuse one candidate set
         under many settings. Nothing to quote is never an answer."""
         scores, first, read = self.rank(query, cands, settings)
-        if read is not None and names_nobody(query, read):
-            cands = replace(cands, scope=replace(cands.scope, nobody_named=True))
-        if read is not None and read.other_year is not None and len(read.rows) and read.other_year.all():
-            cands = replace(cands, scope=replace(cands.scope, other_years=tuple(sorted(question_years(query.text)))))
+        cands = self.checked(query, cands, read)
         decision = self.decide(cands, scores, settings, read)
         quotes = self.quote(query, cands, scores, settings, k or settings.k, first, read)
         answer = Answer(query.text, decision.answered and bool(quotes), tuple(quotes), decision.evidence,
