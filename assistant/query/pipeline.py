@@ -37,7 +37,7 @@ from assistant.query.scope import (
     year_conflict,
 )
 from assistant.query.types import Answer, Candidates, Query, Quote, SearchScope
-from assistant.query.years import about_other_years, below_the_others, question_years
+from assistant.query.years import about_other_years, below_the_others, document_years, question_years
 from assistant.reader.runtime import SpanWeights
 
 
@@ -95,6 +95,7 @@ class Pipeline:
         self._dated = np.array([d.date is not None for d in store.docs], bool)
         self._doc_sizes = np.bincount(store.sent_doc, minlength=len(store.docs))  # sentences per document
         self._title_casing = TitleCasing([d.title for d in store.docs])  # counted on first use
+        self._doc_years = document_years(store)  # the years each dated document is about (years.py)
 
     def scope(self, query: Query, titled_only: bool = False) -> Scope:
         """The question's names and years, and which documents use each (scope.py); ``titled_only`` for the
@@ -180,7 +181,7 @@ class Pipeline:
         """``rank`` after the reading: the final scores under ``ranker`` (the pipeline's by default; calibration
         tries others), with the read candidates about another year below the rest, and the read candidates with
         that mark."""
-        read = replace(read, other_year=about_other_years(self.store, query, cands, read.rows))
+        read = replace(read, other_year=about_other_years(self.store, self._doc_years, query, cands, read.rows))
         logits = below_the_others((ranker or self.ranker).logits(read.features), read.other_year)
         return final_scores(first, read, logits), read
 

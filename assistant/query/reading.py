@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.index.backend import IndexBackend, doc_units
-from assistant.query.answer_types import PERSON, asks_who
+from assistant.query.answer_types import asks_who
 from assistant.query.types import FEATURES, Candidates, Query
 from assistant.reader.inputs import Candidate
 from assistant.reader.runtime import Reading, SentenceTokens
@@ -54,6 +54,11 @@ class ReadCandidates:
 
 def _same_doc(store: IndexBackend, a: int, b: int) -> bool:
     return 0 <= b < store.n_sentences and int(store.sent_doc[a]) == int(store.sent_doc[b])
+
+
+def context_ids(store: IndexBackend, sid: int) -> list[int]:
+    """The sentence and its neighbours in the same document, in order: the passage a constraint is checked in."""
+    return [j for j in (sid - 1, sid, sid + 1) if j == sid or _same_doc(store, sid, j)]
 
 
 def reader_candidate(store: IndexBackend, sid: int) -> Candidate:
@@ -111,7 +116,7 @@ class ConstraintCheck:
         s = self.store
         doc_id = int(s.sent_doc[sid])
         held_doc, figures = self._doc(doc_id)
-        context = [j for j in (sid - 1, sid, sid + 1) if j == sid or _same_doc(s, sid, j)]
+        context = context_ids(s, sid)
         held_ctx = s.sent_bm25.holds(self.tokens, np.array(context)).any(0) if self.tokens else held_doc
         miss_doc = ~held_doc
         ctx_text = " ".join(s.sentence_text(j) for j in context)
@@ -147,11 +152,9 @@ def read_candidates(store: IndexBackend, query: Query, cands: Candidates, first:
     return ReadCandidates(rows, out, reading.sentences)
 
 
-
 def names_nobody(query: Query, read: ReadCandidates) -> bool:
     """A question that asks who (``answer_types.asks_who``) and none of whose read candidates holds a person's name
     other than the question's own: then no passage can answer it ("who is leeds chief officer for corporate
     parenting?" over reports that name the post, never its holder). The explicit check of the answer's kind,
     where the ranker weighs it as one feature among many."""
-    return (query.kind == PERSON and asks_who(query.text) and len(read.rows) > 0
-            and not read.features[:, _ANSWER_TYPE_COLUMN].any())
+    return asks_who(query.text) and len(read.rows) > 0 and not read.features[:, _ANSWER_TYPE_COLUMN].any()

@@ -11,10 +11,12 @@ a note without a date) is never judged on a year it does not write.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
 
 from assistant.index.backend import IndexBackend
+from assistant.query.reading import context_ids
 from assistant.query.types import Candidates, Query
 
 _YEAR = re.compile(r"\b((?:19|20)\d\d)(?:\s*[-–/]\s*((?:19|20)?\d\d)\b)?")
@@ -30,30 +32,27 @@ def question_years(text: str) -> frozenset[str]:
     return frozenset(years)
 
 
-def document_years(store: IndexBackend, doc_id: int) -> frozenset[str]:
-    """The years a dated document is about: its date's and its context line's (the inspection dates); empty for an
-    undated one, whose title's year ("1973 oil crisis") says what it is about, not when."""
-    record = store.docs[doc_id]
-    if not record.date:
-        return frozenset()
-    return frozenset({record.date[:4], *question_years(record.context or "")})
+def document_years(store: IndexBackend) -> list[frozenset[str]]:
+    """The years each dated document is about: its date's and its context line's (the inspection dates); empty for
+    an undated one, whose title's year ("1973 oil crisis") says what it is about, not when. A property of the
+    index: the pipeline counts them once per loaded index."""
+    return [frozenset({d.date[:4], *question_years(d.context or "")}) if d.date else frozenset()
+            for d in store.docs]
 
 
-def about_other_years(store: IndexBackend, query: Query, cands: Candidates, rows: np.ndarray) -> np.ndarray:
+def about_other_years(store: IndexBackend, doc_years: Sequence[frozenset[str]], query: Query, cands: Candidates,
+                      rows: np.ndarray) -> np.ndarray:
     """For each candidate row: the question names a year, and the passage (the sentence and its neighbours in the
-    same document) and its dated document are about other years only."""
+    same document) and its dated document (``doc_years``, from ``document_years``) are about other years only."""
     wanted = question_years(query.text)
     out = np.zeros(len(rows), dtype=bool)
     if not wanted:
         return out
     for i, r in enumerate(rows):
         sid = int(cands.ids[r])
-        doc = int(store.sent_doc[sid])
-        own = document_years(store, doc)
-        if not own or own & wanted:
-            continue
-        near = [j for j in (sid - 1, sid, sid + 1) if 0 <= j < len(store.sent_doc) and int(store.sent_doc[j]) == doc]
-        out[i] = not any(wanted & question_years(store.sentence_text(j)) for j in near)
+        own = doc_years[int(store.sent_doc[sid])]
+        if own and not own & wanted:
+            out[i] = not any(wanted & question_years(store.sentence_text(j)) for j in context_ids(store, sid))
     return out
 
 
