@@ -16,7 +16,17 @@ import pytest
 from conftest import REPO_ROOT, copy_reader_model
 
 from assistant.api import Assistant
-from assistant.query.answer_types import GRADE, NUMBER, answer_spans, asks_who, question_type
+from assistant.query.answer_types import (
+    GRADE,
+    MONEY,
+    NUMBER,
+    SHARE,
+    answer_spans,
+    asks_who,
+    figure_kind,
+    holds_figure_kind,
+    question_type,
+)
 from assistant.query.highlight import token_features, token_scores
 from assistant.reader import MODEL_DIR, Candidate, Reader, ReaderError, load_reader
 from assistant.reader.runtime import SPAN_FILE, read_span_weights
@@ -153,3 +163,30 @@ def test_how_users_ask_for_a_number_or_a_grade(question: str, kind: str) -> None
 ])
 def test_which_questions_only_a_person_can_answer(question: str, wants_a_person: bool) -> None:
     assert asks_who(question) is wants_a_person
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("How much are social workers paid in bradford?", MONEY),
+    ("what do leeds social workers earn", MONEY),
+    ("what is the average salary of a social worker", MONEY),
+    ("how much did the council invest in children's services", MONEY),
+    ("what share of calderdale care leavers go to university", SHARE),
+    ("percentage of children seen within a week", SHARE),
+    ("how much did caseloads fall", None),  # a change, not a sum
+    ("What type of wages does automation lead to?", None),  # a kind of wage, not a figure
+    ("how many children are in care", None),  # any number will do
+])
+def test_which_questions_want_a_sum_or_a_share(question: str, kind: str | None) -> None:
+    assert figure_kind(question) == kind
+
+
+@pytest.mark.parametrize(("text", "kind", "holds"), [
+    ("£28 million had been invested", MONEY, True),
+    ("the budget rose by 3 billion", MONEY, True),
+    ("social workers are well paid", MONEY, False),
+    ("11% of care leavers are at university", SHARE, True),
+    ("one in five children waits", SHARE, True),
+    ("a high proportion of care leavers", SHARE, False),
+])
+def test_which_passages_give_a_sum_or_a_share(text: str, kind: str, holds: bool) -> None:
+    assert holds_figure_kind(text, kind) is holds

@@ -153,6 +153,18 @@ def test_a_who_question_none_of_whose_passages_names_a_person_is_refused(bundled
     assert named.answered and named.scope.ruled_out is None and "Kersten England" in named.quotes[0].text
 
 
+def test_a_question_for_a_sum_none_of_whose_passages_gives_one_is_refused(bundled_assistant: Assistant) -> None:
+    """The reports speak of recruiting and losing social workers and never give their pay: at every strictness the
+    passages about pay are closest, not an answer, with the reason; a sum the documents give is still answered."""
+    levels = bundled_assistant.snapshot().pipeline.params.levels
+    lenient = replace(bundled_assistant.settings, abstain_threshold=min(lv.threshold for lv in levels))
+    answer = bundled_assistant.ask("how much money was spent on agency social workers in bradford", settings=lenient)
+    assert not answer.answered and answer.scope.ruled_out == "None of the closest passages gives a sum of money."
+    assert answer.quotes and answer.to_json()["ruled_out"] == answer.scope.ruled_out
+    invested = bundled_assistant.ask("how much did bradford council invest in children's services")
+    assert invested.answered and invested.scope.ruled_out is None and "£28 million" in invested.quotes[0].text
+
+
 def test_a_word_no_document_uses_that_is_not_a_place_rules_nothing_out(bundled_assistant: Assistant) -> None:
     pipeline = bundled_assistant.snapshot().pipeline
     question = "when does the new trust take over bradford kids social care"

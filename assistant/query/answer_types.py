@@ -57,6 +57,38 @@ _GRADE_Q = re.compile(r"\b(?:grades?|graded|rate|rated|ratings?|judge[ds]?|judge
                       r"overall effectiveness)\b", re.I)
 
 
+MONEY, SHARE = "a sum of money", "a share or percentage"  # kinds of figure, named as the refusal names them
+_MONEY_WORDS = (r"(?:paid|pay|pays|salary|salaries|wages?|earn|earns|earned|cost|costs|costing|spend|spends|spent|"
+                r"spending|budgets?|fund|funds|funded|funding|invest|invests|invested|investment|money|fees?|"
+                r"grants?|overspend|overspent|deficit|savings?)")
+_MONEY_Q = re.compile(rf"\bhow much\b(?: [\w’']+){{0,8}} {_MONEY_WORDS}\b|\bhow much money\b|"
+                      r"\bwhat (?:is|was|are|were)(?: the| a)?(?: \w+)? "
+                      r"(?:salary|salaries|pay|wages?|cost|budget|price|fees?)\b|"
+                      r"\bwhat (?:do|does|did)(?: [\w’']+){0,5} (?:earn|cost|spend|charge)\b",
+                      re.I)
+_SHARE_Q = re.compile(r"\b(?:what|which) (?:percentage|proportion|share|fraction|per ?cent)\b|\bwhat %|"
+                      r"\bhow many (?:per ?cent|percent)\b|^\s*(?:the\s+)?(?:percentage|proportion|share) of\b", re.I)
+_MONEY = re.compile(r"[£$€]|\b(?:pounds?|pence|million|billion|bn)\b", re.I)
+_SHARE = re.compile(r"%|\b(?:per ?cent|percent|percentage points?|half|halves|one in|out of every|out of|"
+                    r"(?:a|one|two|three) (?:third|quarter|fifth|tenth)s?|thirds|quarters)\b", re.I)
+
+
+def figure_kind(question: str) -> str | None:
+    """The kind of figure a question asks for when any figure will not do (MONEY, SHARE), else None. Narrow on
+    purpose: "how much did X improve" wants no sum, so a money word must come with "how much"."""
+    if _SHARE_Q.search(question):
+        return SHARE
+    if _MONEY_Q.search(question):
+        return MONEY
+    return None
+
+
+def holds_figure_kind(text: str, kind: str) -> bool:
+    """Whether ``text`` gives a figure of ``kind``: a sum ("£28 million", "3 billion pounds") or a share ("11%",
+    "half", "one in five"). Lenient, since it only rules out a question none of whose passages gives one."""
+    return bool((_MONEY if kind == MONEY else _SHARE).search(text))
+
+
 def question_type(question: str) -> str | None:
     """The kind of answer a question asks for, or None when no simple cue applies."""
     if _NUMBER_Q.search(question):

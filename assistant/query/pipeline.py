@@ -25,7 +25,14 @@ from assistant.query.question import BadQuestion, QueryEncoder, prepare_question
 from assistant.query.quoting import Extractor
 from assistant.query.ranker import Ranker, load_ranker
 from assistant.query.ranking import score_candidates, with_answer_type
-from assistant.query.reading import DocFigures, ReadCandidates, ReaderScorer, names_nobody, read_candidates
+from assistant.query.reading import (
+    DocFigures,
+    ReadCandidates,
+    ReaderScorer,
+    figure_missing,
+    names_nobody,
+    read_candidates,
+)
 from assistant.query.retrieval import Searcher
 from assistant.query.scope import (
     Scope,
@@ -187,13 +194,16 @@ class Pipeline:
 
     def checked(self, query: Query, cands: Candidates, read: ReadCandidates | None) -> Candidates:
         """``cands`` with what the reading ruled out: a who-question none of whose read passages names a person,
-        a question whose every read passage is about another year (``SearchScope.ruled_out``)."""
+        a question whose every read passage is about another year, a question for a sum or a share none of whose
+        read passages gives one (``SearchScope.ruled_out``)."""
         if read is None:
             return cands
         if names_nobody(query, read):
             cands = replace(cands, scope=replace(cands.scope, nobody_named=True))
         if read.other_year is not None and len(read.rows) and read.other_year.all():
             cands = replace(cands, scope=replace(cands.scope, other_years=tuple(sorted(question_years(query.text)))))
+        if kind := figure_missing(self.store, query, cands, read):
+            cands = replace(cands, scope=replace(cands.scope, figure_missing=kind))
         return cands
 
     def decide(self, cands: Candidates, scores: np.ndarray, settings: AnswerSettings,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.index.backend import IndexBackend, doc_units
-from assistant.query.answer_types import asks_who
+from assistant.query.answer_types import asks_who, figure_kind, holds_figure_kind
 from assistant.query.types import FEATURES, Candidates, Query
 from assistant.reader.inputs import Candidate
 from assistant.reader.runtime import Reading, SentenceTokens
@@ -158,3 +158,14 @@ def names_nobody(query: Query, read: ReadCandidates) -> bool:
     parenting?" over reports that name the post, never its holder). The explicit check of the answer's kind,
     where the ranker weighs it as one feature among many."""
     return asks_who(query.text) and len(read.rows) > 0 and not read.features[:, _ANSWER_TYPE_COLUMN].any()
+
+
+def figure_missing(store: IndexBackend, query: Query, cands: Candidates, read: ReadCandidates) -> str | None:
+    """The kind of figure (``answer_types.figure_kind``: a sum of money, a share) a question asks for when none of
+    its read candidates gives one in its sentence or neighbours, else None: "how much are social workers paid?"
+    over passages that speak of pay and give no sum cannot be answered from them."""
+    kind = figure_kind(query.text)
+    if kind is None or not len(read.rows):
+        return None
+    passages = (" ".join(store.sentence_text(j) for j in context_ids(store, int(cands.ids[r]))) for r in read.rows)
+    return None if any(holds_figure_kind(text, kind) for text in passages) else kind

@@ -36,6 +36,7 @@ class SearchScope:
     year_conflict: tuple[str, str] | None = None  # (name, year): no dated document that mentions the name has the year
     nobody_named: bool = False  # a question asking who, none of whose read passages names a person
     other_years: tuple[str, ...] = ()  # the question's years, when every passage read is about other years
+    figure_missing: str | None = None  # the kind of figure asked for ("a sum of money"), when no passage read gives one
 
     @property
     def ruled_out(self) -> str | None:
@@ -49,6 +50,8 @@ class SearchScope:
             return "None of the closest passages names a person."
         if self.other_years:
             return f"None of the closest passages is about {' or '.join(self.other_years)}."
+        if self.figure_missing:
+            return f"None of the closest passages gives {self.figure_missing}."
         return None
 
     @property
