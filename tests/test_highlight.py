@@ -147,8 +147,11 @@ def test_numbers_written_as_words_are_number_answers() -> None:
     ("what is the rate of children in care per 10,000", NUMBER),
     ("what did ofsted rate bradford", GRADE),
     ("which rating did wakefield get", GRADE),
+    ("how did wakefield do on adoption in 2016", GRADE),
+    ("how are leeds care leavers doing?", GRADE),
+    ("how did social workers do their visits", None),  # how a thing was done, not how well
 ])
-def test_how_users_ask_for_a_number_or_a_grade(question: str, kind: str) -> None:
+def test_how_users_ask_for_a_number_or_a_grade(question: str, kind: str | None) -> None:
     """Short questions as users type them: "number of ...", "what share", "what did ofsted rate ..."."""
     assert question_type(question) == kind
 
@@ -190,3 +193,18 @@ def test_which_questions_want_a_sum_or_a_share(question: str, kind: str | None) 
 ])
 def test_which_passages_give_a_sum_or_a_share(text: str, kind: str, holds: bool) -> None:
     assert holds_figure_kind(text, kind) is holds
+
+
+@pytest.mark.parametrize(("text", "grades"), [
+    ("Overall effectiveness Inadequate", ["Inadequate"]),  # a row of the judgements table
+    ("2.1 Adoption performance Good\n", ["Good"]),
+    ("Children’s services in Kirklees are inadequate", ["inadequate"]),
+    ("The graded judgement for adoption performance is that it is good.", ["good"]),
+    ("was judged to be\ninadequate for the experiences of children", ["inadequate"]),
+    ("Children's services require improvement to be good", ["require improvement to be good"]),
+    ("Leeds requires improvement to be good", ["requires improvement to be good"]),
+    ("The majority of children looked after make good progress at school.", []),  # an adjective, not a grade
+    ("inadequate plans were seen in a few cases", []),
+])
+def test_a_grade_is_a_judgement_not_an_adjective(text: str, grades: list[str]) -> None:
+    assert [text[s:e] for s, e in answer_spans(text, GRADE, "overall grade")] == grades

@@ -28,7 +28,13 @@ _NUMBER = re.compile(
     r"(?:[- ](?:one|two|three|four|five|six|seven|eight|nine|hundred))?\b)",
     re.IGNORECASE,
 )
-_GRADE = re.compile(r"\b(?:outstanding|good|requires improvement(?: to be good)?|inadequate)\b", re.IGNORECASE)
+_GRADE = re.compile(r"\b(?:outstanding|good|requires? improvement(?: to be good)?|inadequate)\b", re.IGNORECASE)
+# A grade word is a judgement when it ends a line (a table row: "Adoption performance Good") or is predicated
+# ("services are inadequate", "judged to be good"); "make good progress" and "inadequate plans" are not grades.
+_GRADE_ROW_END = re.compile(r"[ \t.:;)*]*(?:\n|$)")
+_GRADE_PREDICATE = re.compile(r"\b(?:is|are|was|were|be|been|being|remains?|remained|judged|rated|graded|as|that)"
+                              r"(?:\s+(?:now|still|not|also|consistently|overall|currently|to be|judged|rated))*\s*$",
+                              re.IGNORECASE)
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:[-’'][A-Z]?[a-z]+)?(?:\s+(?:[A-Z]\.\s*)?[A-Z][a-z]+(?:[-’'][A-Z]?[a-z]+)?){1,3}")
 _NOT_NAME_WORDS = frozenset(
     """The This That These Those His Her Majesty Majesty’s Majesty's Inspector Inspectors Inspection Ofsted Council
@@ -54,7 +60,8 @@ _COUNTED = r"(?:number|numbers|percentage|proportion|share|amount|sum|rate|ratio
 _NUMBER_Q = re.compile(rf"\bhow (?:many|much)\b|\b(?:what|which) {_COUNTED}\b|^\s*(?:the\s+)?{_COUNTED} of\b|"
                        r"\brate of\b|\bhow long\b|\bby how\b", re.I)
 _GRADE_Q = re.compile(r"\b(?:grades?|graded|rate|rated|ratings?|judge[ds]?|judgements?|judgments?|verdicts?|"
-                      r"overall effectiveness)\b", re.I)
+                      r"overall effectiveness)\b|\bhow (?:did|does|do|has|have|is|are|was|were)\b(?: [\w’']+){1,4} "
+                      r"(?:do|doing|done|fare|fared|faring)(?= (?:on|in|at|with|for|overall)\b|\s*[?.!]?\s*$)", re.I)
 
 
 MONEY, SHARE = "a sum of money", "a share or percentage"  # kinds of figure, named as the refusal names them
@@ -121,6 +128,13 @@ def _names(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def is_judgement(text: str, start: int, end: int) -> bool:
+    """Whether the grade word at ``text[start:end]`` states a judgement rather than describing something."""
+    if text[start:end].lower().startswith("require"):
+        return True
+    return bool(_GRADE_ROW_END.match(text, end) or _GRADE_PREDICATE.search(text[max(0, start - 40) : start]))
+
+
 def is_paragraph_number(text: str, start: int, end: int) -> bool:
     """"37." at the start of a line numbers a paragraph; it is never an answer."""
     return (start == 0 or text[start - 1] == "\n") and text[end : end + 1] in (".", ")")
@@ -138,6 +152,7 @@ def answer_spans(text: str, kind: str | None, question: str = "") -> list[tuple[
             (m.start(), m.end())
             for m in pattern.finditer(text)
             if not is_paragraph_number(text, m.start(), m.end())
+            and (kind != GRADE or is_judgement(text, m.start(), m.end()))
         ]
     if kind == NUMBER:  # a bare year is rarely the answer to "how many"
         spans.sort(key=lambda se: bool(re.fullmatch(r"(?:19|20)\d\d", text[se[0] : se[1]])))
