@@ -96,7 +96,11 @@ def encode_pairs_with_tokens(tokenizer: Tokenizer, question: str, candidates: Se
         raise ValueError(f"unknown reader input format {fmt}")
     ids = {tok: int(tokenizer.token_to_id(tok)) for tok in ("[CLS]", "[SEP]", "[PAD]", "|")}
     texts = [question] + [x for c in candidates for x in (c.sentence, c.title, c.previous, c.next)]
-    encodings = tokenizer.encode_batch(texts, add_special_tokens=False)
+    # each text once: the candidates of a question share their document's title, and a candidate's neighbour is
+    # often another candidate (the tokenizer is deterministic, so this changes no id)
+    unique = list(dict.fromkeys(texts))
+    encoded = dict(zip(unique, tokenizer.encode_batch(unique, add_special_tokens=False), strict=True))
+    encodings = [encoded[t] for t in texts]
     enc = [e.ids for e in encodings]
     q = enc[0]
     rows = [_assemble(q, *enc[1 + 4 * i: 5 + 4 * i], ids=ids, max_length=max_length, fmt=fmt)
