@@ -150,6 +150,10 @@ def test_numbers_written_as_words_are_number_answers() -> None:
     ("how did wakefield do on adoption in 2016", GRADE),
     ("how are leeds care leavers doing?", GRADE),
     ("how did social workers do their visits", None),  # how a thing was done, not how well
+    ("Calderdale social worker vacancy rate 2014-15", NUMBER),  # "rate" as a noun: a figure
+    ("leeds adoption rate", NUMBER),
+    ("how did inspectors rate leeds", GRADE),  # "rate" as a verb: a grade
+    ("kirklees overall rate", GRADE),
 ])
 def test_how_users_ask_for_a_number_or_a_grade(question: str, kind: str | None) -> None:
     """Short questions as users type them: "number of ...", "what share", "what did ofsted rate ..."."""

@@ -58,7 +58,9 @@ _ASKS_WHO_Q = re.compile(rf"^\s*(?:who|whom)\b|\bnamed?\b(?: [\w’']+){{0,4}} {
 _DATE_Q = re.compile(r"^\s*when\b|\b(?:what|which) (?:date|year|month|day)|\bwhat dates?\b|\bhow long ago\b", re.I)
 _COUNTED = r"(?:number|numbers|percentage|proportion|share|amount|sum|rate|ratio|fraction|total|figure|count)"
 _NUMBER_Q = re.compile(rf"\bhow (?:many|much)\b|\b(?:what|which) {_COUNTED}\b|^\s*(?:the\s+)?{_COUNTED} of\b|"
-                       r"\brate of\b|\bhow long\b|\bby how\b", re.I)
+                       r"\brate of\b|\bhow long\b|\bby how\b|"
+                       r"\b(?!(?:did|does|do|to|would|will|ofsted|inspectors?|they|it|we|you|i|how|what|which|overall)\b)"
+                       r"[a-z-]{3,} rates?\b(?! (?:it|them|the|its|their|services?|[a-z]+'s)\b)", re.I)
 _GRADE_Q = re.compile(r"\b(?:grades?|graded|rate|rated|ratings?|judge[ds]?|judgements?|judgments?|verdicts?|"
                       r"overall effectiveness)\b|\bhow (?:did|does|do|has|have|is|are|was|were)\b(?: [\w’']+){1,4} "
                       r"(?:do|doing|done|fare|fared|faring)(?= (?:on|in|at|with|for|overall)\b|\s*[?.!]?\s*$)", re.I)
