@@ -198,13 +198,14 @@ class Pipeline:
         read passages gives one (``SearchScope.ruled_out``)."""
         if read is None:
             return cands
+        found: dict[str, object] = {}
         if names_nobody(query, read):
-            cands = replace(cands, scope=replace(cands.scope, nobody_named=True))
+            found["nobody_named"] = True
         if read.other_year is not None and len(read.rows) and read.other_year.all():
-            cands = replace(cands, scope=replace(cands.scope, other_years=tuple(sorted(question_years(query.text)))))
+            found["other_years"] = tuple(sorted(question_years(query.text)))
         if kind := figure_missing(self.store, query, cands, read):
-            cands = replace(cands, scope=replace(cands.scope, figure_missing=kind))
-        return cands
+            found["figure_missing"] = kind
+        return replace(cands, scope=replace(cands.scope, **found)) if found else cands
 
     def decide(self, cands: Candidates, scores: np.ndarray, settings: AnswerSettings,
                read: ReadCandidates | None = None) -> Decision:

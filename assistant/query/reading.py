@@ -61,6 +61,11 @@ def context_ids(store: IndexBackend, sid: int) -> list[int]:
     return [j for j in (sid - 1, sid, sid + 1) if j == sid or _same_doc(store, sid, j)]
 
 
+def context_text(store: IndexBackend, sid: int) -> str:
+    """The text of ``context_ids``: what a constraint (a figure, a sum) is looked for in."""
+    return " ".join(store.sentence_text(j) for j in context_ids(store, sid))
+
+
 def reader_candidate(store: IndexBackend, sid: int) -> Candidate:
     """A sentence as the reader was trained to see it: with its document's title and its neighbours."""
     prev = store.sentence_text(sid - 1) if _same_doc(store, sid, sid - 1) else ""
@@ -119,7 +124,7 @@ class ConstraintCheck:
         context = context_ids(s, sid)
         held_ctx = s.sent_bm25.holds(self.tokens, np.array(context)).any(0) if self.tokens else held_doc
         miss_doc = ~held_doc
-        ctx_text = " ".join(s.sentence_text(j) for j in context)
+        ctx_text = context_text(s, sid)
         return [
             float(self.weights @ miss_doc) / self.total,
             float(self.weights[miss_doc].max()) / self.top if miss_doc.any() else 0.0,
@@ -167,5 +172,5 @@ def figure_missing(store: IndexBackend, query: Query, cands: Candidates, read: R
     kind = figure_kind(query.text)
     if kind is None or not len(read.rows):
         return None
-    passages = (" ".join(store.sentence_text(j) for j in context_ids(store, int(cands.ids[r]))) for r in read.rows)
+    passages = (context_text(store, int(cands.ids[r])) for r in read.rows)
     return None if any(holds_figure_kind(text, kind) for text in passages) else kind
