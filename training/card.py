@@ -37,6 +37,9 @@ def _latency_rows(layers: int, max_length: int) -> list[str]:
                (layers, max_length, n, 2)]
         if one and two:
             rows.append(f"| {n} | {one[0]['p50_ms']} | {one[0]['cpu_ms']} | {two[0]['p50_ms']} |")
+    if len(rows) == 2:
+        return [f"(bench/results/reader_latency.json has no {layers}-layer, {max_length}-token timings: run "
+                f"`python -m training.bench_latency --layers {layers}`)"]
     return rows
 
 
