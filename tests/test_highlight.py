@@ -123,7 +123,7 @@ def test_tiny_training_run_writes_a_head_the_runtime_loads(tmp_path: Path) -> No
 def test_a_span_ending_on_the_last_piece_read_is_widened_to_the_whole_word() -> None:
     # the reader reads at most 64 tokens, so the head's span could end on the last piece read: "April 202"
     sentence = "The trust is set to go live in April 2023."
-    tokens = Reader(MODEL_DIR).tokenizer.encode(sentence, add_special_tokens=False)
+    tokens = load_reader().tokenizer.encode(sentence, add_special_tokens=False)
     read = next(k for k, (_, b) in enumerate(tokens.offsets) if sentence[:b].endswith("202")) + 1
     seen = SentenceTokens(np.zeros((read, 1), np.float32), tuple(tokens.ids[:read]), tuple(tokens.tokens[:read]),
                           tuple(tokens.offsets[:read]), frozenset())

