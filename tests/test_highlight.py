@@ -17,9 +17,11 @@ from conftest import REPO_ROOT, copy_reader_model
 
 from assistant.api import Assistant
 from assistant.query.answer_types import (
+    DATE,
     GRADE,
     MONEY,
     NUMBER,
+    PERSON,
     SHARE,
     answer_spans,
     asks_who,
@@ -167,9 +169,21 @@ def test_numbers_written_as_words_are_number_answers() -> None:
     ("leeds adoption rate", NUMBER),
     ("how did inspectors rate leeds", GRADE),  # "rate" as a verb: a grade
     ("kirklees overall rate", GRADE),
+    # typed as keywords: no question word, so the noun says what is wanted
+    ("leeds adoption numbers 2015", NUMBER),
+    ("bradford social worker salary", NUMBER),  # a sum is a number
+    ("what age do care leavers get a personal adviser", NUMBER),
+    ("bradford inspection dates", DATE),
+    ("year the trust started", DATE),
+    ("leeds adoptions last year", None),  # "last year" says when, it does not ask for a date
+    ("wakefield lead inspector 2013", PERSON),
+    ("head of wakefield children's services", PERSON),
+    ("kirklees care leavers", None),
+    ("what is the price of care", NUMBER),
 ])
-def test_how_users_ask_for_a_number_or_a_grade(question: str, kind: str | None) -> None:
-    """Short questions as users type them: "number of ...", "what share", "what did ofsted rate ..."."""
+def test_how_users_ask_for_a_kind_of_answer(question: str, kind: str | None) -> None:
+    """Short questions as users type them: "number of ...", "what share", "what did ofsted rate ...", and keywords
+    with no question word ("bradford inspection dates")."""
     assert question_type(question) == kind
 
 
@@ -179,6 +193,11 @@ def test_how_users_ask_for_a_number_or_a_grade(question: str, kind: str | None) 
     ("what is the name of kirklees council's chief executive", True),
     ("which inspector led the visit", True),
     ("name of kirklees drop in for care leavers", False),  # a name, not a person's
+    ("bradford improvement board chair", True),  # typed as keywords
+    ("kirklees director name", True),
+    ("wakefield lead inspector 2013", True),
+    ("head of wakefield children's services", True),
+    ("lead inspector report on leeds", False),  # the role is not what is asked for
     ("What is the name of Wakefield's partnership approach?", False),
 ])
 def test_which_questions_only_a_person_can_answer(question: str, wants_a_person: bool) -> None:
@@ -195,6 +214,12 @@ def test_which_questions_only_a_person_can_answer(question: str, wants_a_person:
     ("how much did caseloads fall", None),  # a change, not a sum
     ("What type of wages does automation lead to?", None),  # a kind of wage, not a figure
     ("how many children are in care", None),  # any number will do
+    ("Cost of wakefield's new children's home", MONEY),  # typed as keywords
+    ("bradford social worker salary", MONEY),
+    ("social worker pay in bradford", MONEY),
+    ("care leavers at university calderdale percent", SHARE),
+    ("What type of wages does automation lead to?", None),
+    ("how did pay affect recruitment", None),  # a question word: the money word is not the answer's kind
 ])
 def test_which_questions_want_a_sum_or_a_share(question: str, kind: str | None) -> None:
     assert figure_kind(question) == kind

@@ -65,6 +65,21 @@ _GRADE_Q = re.compile(r"\b(?:grades?|graded|rate|rated|ratings?|judge[ds]?|judge
                       r"overall effectiveness)\b|\bhow (?:did|does|do|has|have|is|are|was|were)\b(?: [\w’']+){1,4} "
                       r"(?:do|doing|done|fare|fared|faring)(?= (?:on|in|at|with|for|overall)\b|\s*[?.!]?\s*$)", re.I)
 
+# Questions typed as keywords ("bradford social worker salary", "leeds inspection dates", "wakefield lead
+# inspector 2013"): no question word or auxiliary verb starts them, so a noun says what is wanted. Only read when
+# the question-word patterns above find nothing.
+_KEYWORDS_Q = re.compile(r"^(?!\s*(?:who|whom|whose|what|when|where|which|why|how|is|are|was|were|do|does|did|has|"
+                         r"have|had|can|could|will|would|should|shall|may|might|must|tell|list|give|show|describe|"
+                         r"explain|name)\b)", re.I)
+_KEYWORD_SHARE = re.compile(r"\b(?:percentage|percent|per cent|proportion)\b|%", re.I)
+_KEYWORD_MONEY = re.compile(r"\b(?:cost|costs|price|salary|salaries|wages?|fees?|pay)\b", re.I)
+_KEYWORD_NUMBER = re.compile(r"\b(?:numbers|total|count|age)\b", re.I)
+_KEYWORD_DATE = re.compile(r"\b(?:dates?|month|deadline)\b|(?<!last )(?<!this )(?<!next )(?<!per )(?<!each )"
+                           r"(?<!every )(?<!a )\byear\b(?!\s*\d)", re.I)
+_KEYWORD_PERSON = re.compile(rf"\b(?:{_ROLES}|dcs)(?:’s|'s)?(?:\s+name)?(?:\s+(?:19|20)\d\d)?\s*\??\s*$|"
+                             rf"^\s*(?:the\s+)?(?:lead\s+)?(?:{_ROLES}|dcs) (?:of|for|at)\b", re.I)
+_AGE_Q = re.compile(r"\b(?:what|which) age\b|\bhow old\b", re.I)
+_FIGURE_OF_Q = re.compile(r"^\s*(?:the\s+)?(?:cost|price|salary|salaries|pay|wages?|fees?) (?:of|for)\b", re.I)
 
 MONEY, SHARE = "a sum of money", "a share or percentage"  # kinds of figure, named as the refusal names them
 _MONEY_WORDS = (r"(?:paid|pay|pays|salary|salaries|wages?|earn|earns|earned|cost|costs|costing|spend|spends|spent|"
@@ -85,9 +100,10 @@ _SHARE = re.compile(r"%|\b(?:per ?cent|percent|percentage points?|half|halves|on
 def figure_kind(question: str) -> str | None:
     """The kind of figure a question asks for when any figure will not do (MONEY, SHARE), else None. Narrow on
     purpose: "how much did X improve" wants no sum, so a money word must come with "how much"."""
-    if _SHARE_Q.search(question):
+    keywords = bool(_KEYWORDS_Q.match(question))
+    if _SHARE_Q.search(question) or keywords and _KEYWORD_SHARE.search(question):
         return SHARE
-    if _MONEY_Q.search(question):
+    if _MONEY_Q.search(question) or _FIGURE_OF_Q.search(question) or keywords and _KEYWORD_MONEY.search(question):
         return MONEY
     return None
 
@@ -108,13 +124,23 @@ def question_type(question: str) -> str | None:
         return PERSON
     if _GRADE_Q.search(question):
         return GRADE
+    if _AGE_Q.search(question) or figure_kind(question):
+        return NUMBER
+    if _KEYWORDS_Q.match(question):
+        if _KEYWORD_NUMBER.search(question):
+            return NUMBER
+        if _KEYWORD_DATE.search(question):
+            return DATE
+        if _KEYWORD_PERSON.search(question):
+            return PERSON
     return None
 
 
 def asks_who(question: str) -> bool:
     """The question wants a person, and nothing else will do: "who ...", "name of <a role>", "which inspector".
     Narrower than PERSON: "name of the drop-in for care leavers" wants a name that is not a person's."""
-    return question_type(question) == PERSON and bool(_ASKS_WHO_Q.search(question))
+    return question_type(question) == PERSON and bool(_ASKS_WHO_Q.search(question) or (
+        _KEYWORDS_Q.match(question) and _KEYWORD_PERSON.search(question)))
 
 
 def _names(text: str) -> list[tuple[int, int]]:
