@@ -11,8 +11,8 @@ def test_a_passage_about_another_year_is_not_the_answer(bundled_assistant: Assis
     """The Wakefield reports are of 2016, 2018, 2021 and 2025: the 2016 report's "Lead inspector: Susan Myers" does
     not answer who led in 2013, though the 2016 report mentions 2013 elsewhere; it still answers 2016."""
     answer = bundled_assistant.ask("Wakefield lead inspector 2013")
-    assert not answer.answered
-    assert not any("Susan Myers" in q.text for q in answer.quotes[:1])
+    assert not answer.answered  # the other years' lead inspectors may be shown as the closest passages, as such
+    assert answer.scope.ruled_out == "None of the closest passages is about 2013."
     right = bundled_assistant.ask("who led the 2016 inspection of wakefield")
     assert right.answered and "Susan Myers" in right.quotes[0].text
 
