@@ -20,7 +20,6 @@ from assistant.config import AnswerSettings
 from assistant.index.backend import IndexBackend
 from assistant.query.decision import Decision, decide
 from assistant.query.highlight import SentenceHighlighter, best_span
-from assistant.query.label_lines import off_label
 from assistant.query.params import Params, load_params
 from assistant.query.question import BadQuestion, QueryEncoder, prepare_question
 from assistant.query.quoting import Extractor
@@ -187,11 +186,10 @@ class Pipeline:
     def scored(self, query: Query, cands: Candidates, first: np.ndarray, read: ReadCandidates,
                ranker: Ranker | None = None) -> tuple[np.ndarray, ReadCandidates]:
         """``rank`` after the reading: the final scores under ``ranker`` (the pipeline's by default; calibration
-        tries others), with the read candidates about another year, or made of label lines the question does not
-        ask about (``label_lines.off_label``), below the rest, and the read candidates with the year mark."""
+        tries others), with the read candidates about another year below the rest, and the read candidates with
+        that mark."""
         read = replace(read, other_year=about_other_years(self.store, self._doc_years, query, cands, read.rows))
-        demoted = read.other_year | off_label(self.store, query, cands, read.rows)
-        logits = below_the_others((ranker or self.ranker).logits(read.features), demoted)
+        logits = below_the_others((ranker or self.ranker).logits(read.features), read.other_year)
         return final_scores(first, read, logits), read
 
     def checked(self, query: Query, cands: Candidates, read: ReadCandidates | None) -> Candidates:
