@@ -100,7 +100,7 @@ def ask_per_document(pipeline: Pipeline, question: str, settings: AnswerSettings
     results = [_one(pipeline, query, settings, scope, d, places) for d in doc_ids]
     t2 = time.perf_counter()
     return PerDocumentAnswer(
-        query.text, date_order(r for r in results if r.answered), date_order(r for r in results if not r.answered),
+        query.shown, date_order(r for r in results if r.answered), date_order(r for r in results if not r.answered),
         scope.words, scope.unknown + places, sum(r.evidence is not None for r in results),
         {"prepare": (t1 - t0) * 1e3, "documents": (t2 - t1) * 1e3, "total": (t2 - t0) * 1e3})
 

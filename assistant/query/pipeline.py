@@ -111,7 +111,7 @@ class Pipeline:
                               self._title_casing if titled_only else None)
 
     def prepare(self, question: str) -> Query:
-        return prepare_question(question, self.encoder)
+        return prepare_question(question, self.encoder, self.store.sent_bm25.idf)
 
     def candidates(self, query: Query, settings: AnswerSettings, docs: set[int] | None = None,
                    chosen: bool = True) -> Candidates:
@@ -244,7 +244,7 @@ class Pipeline:
         cands = self.checked(query, cands, read)
         decision = self.decide(cands, scores, settings, read)
         quotes = self.quote(query, cands, scores, settings, k or settings.k, first, read)
-        answer = Answer(query.text, decision.answered and bool(quotes), tuple(quotes), decision.evidence,
+        answer = Answer(query.shown, decision.answered and bool(quotes), tuple(quotes), decision.evidence,
                         scope=cands.scope)
         return Trace(query, cands, scores, decision, answer, first, read)
 

@@ -9,6 +9,7 @@ import numpy as np
 from assistant.index.lexical import has_words, tokenize
 from assistant.query.answer_types import question_type
 from assistant.query.types import Query
+from assistant.query.wording import Usage, in_documents_words
 
 MAX_QUESTION_CHARS = 2000
 
@@ -35,7 +36,11 @@ def check_question(question: str) -> str:
     return " ".join(cleaned.split())
 
 
-def prepare_question(question: str, encoder: QueryEncoder) -> Query:
-    """Checked text, its embedding, its BM25 tokens and the kind of span it asks for (a name, a date...)."""
-    text = check_question(question)
-    return Query(text, encoder.encode_query(text), tuple(tokenize(text)), question_type(text))
+def prepare_question(question: str, encoder: QueryEncoder, idf: Usage | None = None) -> Query:
+    """Checked text in the documents' words (``wording.in_documents_words``), its embedding, its BM25 tokens and
+    the kind of span it asks for (a name, a date...); the checked text as typed is kept to show. ``idf``: the
+    documents' word use, so that only words they use more are swapped in."""
+    asked = check_question(question)
+    text = in_documents_words(asked, idf)
+    return Query(text, encoder.encode_query(text), tuple(tokenize(text)), question_type(text),
+                 asked if asked != text else "")

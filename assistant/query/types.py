@@ -20,10 +20,15 @@ FEATURES = (
 
 @dataclass(frozen=True)
 class Query:
-    text: str
+    text: str  # as searched and read: the user's words with everyday words in the documents' (query/wording.py)
     vector: np.ndarray
     tokens: tuple[str, ...]
     kind: str | None
+    asked: str = ""  # as the user typed it (checked), shown with the answer; "" when the same as ``text``
+
+    @property
+    def shown(self) -> str:
+        return self.asked or self.text
 
 
 @dataclass(frozen=True)

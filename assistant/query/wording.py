@@ -1,0 +1,49 @@
+"""Everyday words in a question put in the documents' words ("kids" -> "children", "hiring" -> "recruitment").
+
+Users type "how many kids were adopted in leeds"; the reports say "children". The bi-encoder is close enough for
+some of these, BM25 is not, and the reader, trained on SQuAD's written questions, matches the documents' words
+best. So the question is searched and read in the documents' words, and shown to the user as typed. The pairs
+live in ``wording.json``: hand-written, each the same thing in this field's English, never fitted to questions.
+A word is swapped only where the documents use the other word more (its rarest word has the lower IDF): over
+Wikipedia, which says "hired" more than "recruited", "who hired him" stays as typed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+from assistant.index.lexical import tokenize
+
+Usage = Callable[[list[str]], dict[str, float]]  # stemmed tokens -> the IDF of those the documents hold
+
+WORDING_FILE = Path(__file__).with_name("wording.json")
+
+
+@lru_cache(maxsize=1)
+def _pattern() -> tuple[re.Pattern[str], dict[str, str]]:
+    words: dict[str, str] = json.loads(WORDING_FILE.read_text(encoding="utf-8"))["words"]
+    keys = sorted(words, key=len, reverse=True)  # "foster parents" before "foster parent"
+    alternation = "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in keys)
+    return re.compile(rf"(?<![\w’'-])(?:{alternation})(?![\w’'-])", re.I), {k.lower(): v for k, v in words.items()}
+
+
+def _rarest(text: str, idf: Usage) -> float:
+    tokens = tokenize(text)
+    known = idf(tokens)
+    return max((known.get(t, float("inf")) for t in tokens), default=float("inf"))
+
+
+def in_documents_words(text: str, idf: Usage | None = None) -> str:
+    """``text`` with each everyday word of ``wording.json`` replaced by the documents' word for it: always without
+    ``idf``, else where the documents use that word more than the typed one."""
+    pattern, words = _pattern()
+
+    def swap(m: re.Match[str]) -> str:
+        said = words[" ".join(m.group().lower().split())]
+        return said if idf is None or _rarest(said, idf) < _rarest(m.group(), idf) else m.group()
+
+    return pattern.sub(swap, text)
