@@ -4,7 +4,8 @@ Users type "how many kids were adopted in leeds"; the reports say "children". Th
 some of these, BM25 is not, and the reader, trained on SQuAD's written questions, matches the documents' words
 best. So the question is searched and read in the documents' words, and shown to the user as typed. The pairs
 live in ``wording.json``: hand-written, each the same thing in this field's English, never fitted to questions.
-A word is swapped only where the documents use the other word more (its rarest word has the lower IDF): over
+A word is swapped only where the documents use the other word more (of the words only one of them has, the
+rarest has the lower IDF): over
 Wikipedia, which says "hired" more than "recruited", "who hired him" stays as typed.
 """
 
@@ -31,10 +32,15 @@ def _pattern() -> tuple[re.Pattern[str], dict[str, str]]:
     return re.compile(rf"(?<![\w’'-])(?:{alternation})(?![\w’'-])", re.I), {k.lower(): v for k, v in words.items()}
 
 
-def _rarest(text: str, idf: Usage) -> float:
-    tokens = tokenize(text)
-    known = idf(tokens)
+def _rarest(tokens: set[str], idf: Usage) -> float:
+    known = idf(sorted(tokens))
     return max((known.get(t, float("inf")) for t in tokens), default=float("inf"))
+
+
+def _used_more(said: str, typed: str, idf: Usage) -> bool:
+    """Whether the documents use ``said`` more than ``typed``: the rarest of the words only one of them has."""
+    a, b = set(tokenize(said)), set(tokenize(typed))
+    return _rarest(a - b, idf) < _rarest(b - a, idf)
 
 
 def in_documents_words(text: str, idf: Usage | None = None) -> str:
@@ -44,6 +50,6 @@ def in_documents_words(text: str, idf: Usage | None = None) -> str:
 
     def swap(m: re.Match[str]) -> str:
         said = words[" ".join(m.group().lower().split())]
-        return said if idf is None or _rarest(said, idf) < _rarest(m.group(), idf) else m.group()
+        return said if idf is None or _used_more(said, m.group(), idf) else m.group()
 
     return pattern.sub(swap, text)
