@@ -180,6 +180,7 @@ def test_numbers_written_as_words_are_number_answers() -> None:
     ("head of wakefield children's services", PERSON),
     ("kirklees care leavers", None),
     ("what is the price of care", NUMBER),
+    ("what is calderdale's children in care council called", PERSON),  # a proper name, like a person's
 ])
 def test_how_users_ask_for_a_kind_of_answer(question: str, kind: str | None) -> None:
     """Short questions as users type them: "number of ...", "what share", "what did ofsted rate ...", and keywords
@@ -198,6 +199,7 @@ def test_how_users_ask_for_a_kind_of_answer(question: str, kind: str | None) -> 
     ("wakefield lead inspector 2013", True),
     ("head of wakefield children's services", True),
     ("lead inspector report on leeds", False),  # the role is not what is asked for
+    ("what is calderdale's children in care council called", False),  # a name, not a person's
     ("What is the name of Wakefield's partnership approach?", False),
 ])
 def test_which_questions_only_a_person_can_answer(question: str, wants_a_person: bool) -> None:

@@ -1,8 +1,9 @@
 """Answer-type cues: what kind of span a question wants, and where such spans sit in a sentence.
 
-A "who" question wants a name, "how many" a number, "when" a date, a question about a rating wants an Ofsted
-grade. These cues both re-rank sentences (a sentence with no name rarely answers "who") and pick the
-``highlight`` span. They are deliberately simple regular expressions: no model for named entities is used.
+A "who" question wants a name (and "what is X called" a proper name), "how many" a number, "when" a date, a
+question about a rating wants an Ofsted grade. These cues both re-rank sentences (a sentence with no name rarely
+answers "who") and pick the ``highlight`` span. They are deliberately simple regular expressions: no model for
+named entities is used.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ _NOT_NAME_WORDS = frozenset(
 
 _PERSON_Q = re.compile(r"^\s*(?:who|whom|whose)\b|\b(?:which|what)(?: [\w’']+){0,2} (?:person|inspector|"
                        r"commissioner|minister|director|councillor|leader|chief executive|official)|\bname of\b"
-                       r"|\bnamed?\b", re.I)
+                       r"|\bnamed?\b|\bcalled\s*\??\s*$", re.I)
 _ROLES = (r"(?:inspector|director|chief executive|leader|councillor|commissioner|minister|chair|chairman|chairwoman|"
           r"head|officer|member|manager|mayor|secretary)")
 _ASKS_WHO_Q = re.compile(rf"^\s*(?:who|whom)\b|\bnamed?\b(?: [\w’']+){{0,4}} {_ROLES}s?\b|"
