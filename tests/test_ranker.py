@@ -129,6 +129,22 @@ def test_cross_fitting_folds_split_the_training_articles() -> None:
     assert not questions[0] & questions[1]
 
 
+@pytest.mark.skipif(not (squad_data() / "squad" / "dev-v1.1.json").is_file(),
+                    reason="SQuAD dev sets not found (../shared/bench or $ASSISTANT_BENCH_DATA)")
+def test_keyword_twins_add_to_the_training_asks_and_change_nothing_else() -> None:
+    """A keyword rate adds open, answerable keyword forms of training questions; the other asks stay as they were."""
+    from training.data import load_squad
+    from training.ranker_data import asks_for
+
+    data = load_squad(max_articles=1)
+    plain = asks_for(data, data.train, 7, 0.5, 0.5)
+    twinned = asks_for(data, data.train, 7, 0.5, 0.5, keyword_rate=1.0)
+    added = [a for a in twinned if a not in plain]
+    assert [a for a in twinned if a in plain] == plain and added
+    assert all(a.kind == "answerable" and a.answers and not a.closed for a in added)
+    assert all("?" not in a.text and a.text == a.text.lower() for a in added)
+
+
 def _damaged_reader(tmp_path: Path) -> Path:
     folder = copy_reader_model(tmp_path / "reader")
     model = folder / "reader-int8.onnx"

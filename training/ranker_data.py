@@ -26,7 +26,7 @@ from assistant.index.backend import IndexBackend
 from assistant.query.pipeline import Pipeline
 from bench.public_data import squad_doc_name
 from training.data import Question, SquadData, constraints
-from training.groups import GroupMaker
+from training.groups import GroupMaker, keyword_form
 
 KINDS = ("answerable", "unanswerable", "adversarial")
 
@@ -97,9 +97,13 @@ def other_article_swap(q: Question, data: SquadData, rng: random.Random) -> str 
 
 
 def asks_for(data: SquadData, questions: list[Question], seed: int, adversarial_rate: float,
-             closed_rate: float) -> list[Ask]:
-    """Each question open, a share of them closed too, and adversarial twins for a share of answerable ones."""
+             closed_rate: float, keyword_rate: float = 0.0) -> list[Ask]:
+    """Each question open, a share of them closed too, adversarial twins for a share of answerable ones, and
+    keyword twins ("wakefield 2018 overall grade", groups.keyword_form) for ``keyword_rate`` of the answerable
+    ones, asked open: people type keywords, SQuAD writes full questions. The twins draw from their own seeded
+    stream, so a rate of 0 gives exactly the asks it gave before."""
     rng = random.Random(seed)
+    keyword_rng = random.Random(seed + 7919)
     maker = GroupMaker(data, 1, rng)
     out: list[Ask] = []
     for q in questions:
@@ -111,6 +115,10 @@ def asks_for(data: SquadData, questions: list[Question], seed: int, adversarial_
             text = twin.question if twin is not None else other_article_swap(q, data, rng)
             if text is not None:
                 out.append(Ask(text, q.pid, (), "adversarial", rng.random() < closed_rate, q.version))
+        if keyword_rate and q.answers and keyword_rng.random() < keyword_rate:
+            keywords = keyword_form(q.text, keyword_rng.random() < 0.5)
+            if keywords is not None:
+                out.append(Ask(keywords, q.pid, q.answers, "answerable", False, q.version))
     return out
 
 
