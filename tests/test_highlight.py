@@ -71,7 +71,7 @@ def test_question_time_scores_equal_the_trained_features() -> None:
 
 def test_the_shipped_head_highlights_an_untyped_question(bundled_assistant: Assistant) -> None:
     assert load_reader().span_weights is not None
-    question = "What is the Bradford children's social care trust going to be called?"
+    question = "What will the Bradford children's social care trust be known as?"
     assert question_type(question) is None  # no answer-type pattern applies: the highlight is the head's
     answer = bundled_assistant.ask(question)
     marked = [q for q in answer.quotes if q.highlight is not None]
