@@ -115,26 +115,21 @@ def holds_figure_kind(text: str, kind: str) -> bool:
     return bool((_MONEY if kind == MONEY else _SHARE).search(text))
 
 
+_CUES = ((_NUMBER_Q, NUMBER), (_DATE_Q, DATE), (_PERSON_Q, PERSON), (_GRADE_Q, GRADE), (_AGE_Q, NUMBER))
+_KEYWORD_CUES = ((_KEYWORD_NUMBER, NUMBER), (_KEYWORD_DATE, DATE), (_KEYWORD_PERSON, PERSON))
+
+
+def _first_kind(cues: tuple[tuple[re.Pattern[str], str], ...], question: str) -> str | None:
+    return next((kind for pattern, kind in cues if pattern.search(question)), None)
+
+
 def question_type(question: str) -> str | None:
-    """The kind of answer a question asks for, or None when no simple cue applies."""
-    if _NUMBER_Q.search(question):
-        return NUMBER
-    if _DATE_Q.search(question):
-        return DATE
-    if _PERSON_Q.search(question):
-        return PERSON
-    if _GRADE_Q.search(question):
-        return GRADE
-    if _AGE_Q.search(question) or figure_kind(question):
-        return NUMBER
-    if _KEYWORDS_Q.match(question):
-        if _KEYWORD_NUMBER.search(question):
-            return NUMBER
-        if _KEYWORD_DATE.search(question):
-            return DATE
-        if _KEYWORD_PERSON.search(question):
-            return PERSON
-    return None
+    """The kind of answer a question asks for, or None when no simple cue applies; the cues are tried in order,
+    the keyword ones only for a question typed as keywords."""
+    kind = _first_kind(_CUES, question) or (NUMBER if figure_kind(question) else None)
+    if kind is None and _KEYWORDS_Q.match(question):
+        kind = _first_kind(_KEYWORD_CUES, question)
+    return kind
 
 
 def asks_who(question: str) -> bool:
