@@ -136,8 +136,9 @@ def show_answer(library: Library, store: IndexStore, turn: Turn, n: int) -> None
                        "that they answer the question.")
             for i, quote in enumerate(answer.quotes):
                 _quote(library, store, quote, f"{n}-{i}", closest=True)
+    searched_as = getattr(answer, "searched_as", None)  # the user's words changed: escaped by caption_html
     st.html(caption_html(f"{answer.timings_ms.get('total', 0):.0f} ms · {searched_label(answer, turn, store)} · "
-                         f"strictness {turn.strictness}"))
+                         f"strictness {turn.strictness}" + (f" · searched as “{searched_as}”" if searched_as else "")))
     answer_downloads(answer, str(n))
 
 

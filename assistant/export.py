@@ -123,6 +123,8 @@ def _quote_md(quote: Quote, heading: str, closest: bool) -> list[str]:
 def answer_markdown(answer: Answer) -> str:
     """The question and each quote (or closest passage) with its full attribution."""
     lines = [f"# {md_escape(answer.question)}", ""]
+    if answer.searched_as:
+        lines += [f"Searched as: {md_escape(answer.searched_as)}", ""]
     if answer.answered:
         n = len(answer.quotes)
         lines += [f"Answered with {n} verbatim quote{'s' if n != 1 else ''} from the documents (evidence "

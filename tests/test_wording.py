@@ -7,6 +7,8 @@ import json
 import pytest
 
 from assistant.api import Assistant
+from assistant.cli import main
+from assistant.export import answer_markdown
 from assistant.query.wording import WORDING_FILE, in_documents_words
 
 
@@ -35,6 +37,18 @@ def test_the_answer_shows_the_question_as_typed(bundled_assistant: Assistant) ->
     assert trace.query.text == "when does the new trust take over bradford children social care"
     assert trace.answer.question == typed
     assert trace.answer.answered and any("April 2023" in q.text for q in trace.answer.quotes)
+    assert trace.answer.searched_as == trace.query.text  # said, not hidden: JSON, terminal, app and export
+    assert trace.answer.to_json()["searched_as"] == trace.query.text
+    assert f"Searched as: {trace.query.text}" in answer_markdown(trace.answer)
+    assert bundled_assistant.ask("when does the new trust take over bradford children social care").searched_as \
+        is None  # nothing changed, nothing to say
+
+
+def test_the_terminal_says_what_was_searched(bundled_index, capsys) -> None:
+    assert main(["ask", "how many kids were adopted in leeds", "--index", str(bundled_index)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == ["Q: how many kids were adopted in leeds",
+                         "Searched as: how many children were adopted in leeds"]
 
 
 def test_a_word_is_swapped_only_where_the_documents_use_the_other_more() -> None:

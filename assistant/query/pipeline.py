@@ -245,7 +245,7 @@ class Pipeline:
         decision = self.decide(cands, scores, settings, read)
         quotes = self.quote(query, cands, scores, settings, k or settings.k, first, read)
         answer = Answer(query.shown, decision.answered and bool(quotes), tuple(quotes), decision.evidence,
-                        scope=cands.scope)
+                        scope=cands.scope, searched_as=query.text if query.asked else None)
         return Trace(query, cands, scores, decision, answer, first, read)
 
     def ruled_out(self, decision: Decision) -> Decision:

@@ -130,10 +130,11 @@ class Answer:
     evidence: float
     timings_ms: dict[str, float] = field(default_factory=dict)
     scope: SearchScope = SearchScope()
+    searched_as: str | None = None  # the question in the documents' words, when that differs (query/wording.py)
 
     def to_json(self) -> dict[str, object]:
         return {
-            "question": self.question, "answered": self.answered,
+            "question": self.question, "searched_as": self.searched_as, "answered": self.answered,
             "quotes": [q.to_json() for q in self.quotes] if self.answered else [],
             "closest": [] if self.answered else [q.to_json() for q in self.quotes],
             "evidence": round(self.evidence, 4),
