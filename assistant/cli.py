@@ -137,8 +137,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def _print_answer(answer) -> None:
-    lines = [f"Q: {term(answer.question)}",
-             *([f"Searched as: {term(answer.searched_as)}"] if getattr(answer, "searched_as", None) else []),
+    lines = [f"Q: {term(answer.question)}", *(f"Searched as: {term(s)}" for s in [answer.searched_as] if s),
              *([] if answer.answered else [NO_ANSWER])]
     lines += [term(note) for note in (answer.scope.ruled_out, answer.scope.searched) if note]
     lines += ["Closest passages (not an answer):"] if not answer.answered and answer.quotes else []
