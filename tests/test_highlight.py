@@ -156,6 +156,14 @@ def test_numbers_written_as_words_are_number_answers() -> None:
     assert [text[s:e] for s, e in answer_spans(text, NUMBER)] == ["thirteen", "sixty-five", "dozen"]
 
 
+def test_a_share_does_not_answer_how_many() -> None:
+    """"128 children adopted ... (11%)": a count question's number is 128; a share question may take 11%."""
+    text = "Leeds adopted 128 children, and more children from minority backgrounds (11%) than the average (8%)."
+    assert [text[s:e] for s, e in answer_spans(text, NUMBER, "how many children were adopted in leeds")] == ["128"]
+    share = "what share of adopted children were from minority backgrounds"
+    assert [text[s:e] for s, e in answer_spans(text, NUMBER, share)] == ["128", "11%", "8%"]
+
+
 @pytest.mark.parametrize(("question", "kind"), [
     ("Number of children in care in leeds 2015", NUMBER),
     ("what share of calderdale care leavers go to university", NUMBER),

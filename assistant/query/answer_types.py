@@ -79,6 +79,7 @@ _KEYWORD_DATE = re.compile(r"\b(?:dates?|month|deadline)\b|(?<!last )(?<!this )(
                            r"(?<!every )(?<!a )\byear\b(?!\s*\d)", re.I)
 _KEYWORD_PERSON = re.compile(rf"\b(?:{_ROLES}|dcs)(?:’s|'s)?(?:\s+name)?(?:\s+(?:19|20)\d\d)?\s*\??\s*$|"
                              rf"^\s*(?:the\s+)?(?:lead\s+)?(?:{_ROLES}|dcs) (?:of|for|at)\b", re.I)
+_COUNT_Q = re.compile(r"\bhow many\b(?! (?:per ?cent|percent))|\bnumbers? of\b|\bnumbers\b", re.I)
 _AGE_Q = re.compile(r"\b(?:what|which) age\b|\bhow old\b", re.I)
 _FIGURE_OF_Q = re.compile(r"^\s*(?:the\s+)?(?:cost|price|salary|salaries|pay|wages?|fees?) (?:of|for)\b", re.I)
 
@@ -178,7 +179,9 @@ def answer_spans(text: str, kind: str | None, question: str = "") -> list[tuple[
             if not is_paragraph_number(text, m.start(), m.end())
             and (kind != GRADE or is_judgement(text, m.start(), m.end()))
         ]
-    if kind == NUMBER:  # a bare year is rarely the answer to "how many"
+    if kind == NUMBER:  # a bare year is rarely the answer to "how many", and a share never is
+        if _COUNT_Q.search(question) and figure_kind(question) != SHARE:
+            spans = [(s, e) for s, e in spans if not _SHARE.search(text[s:e])]
         spans.sort(key=lambda se: bool(re.fullmatch(r"(?:19|20)\d\d", text[se[0] : se[1]])))
     q = question.lower()
     fresh = [(s, e) for s, e in spans if text[s:e].strip().lower() not in q]
