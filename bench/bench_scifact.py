@@ -15,14 +15,15 @@ its title). Variants, side by side:
 * hybrid + reader rerank: the hybrid with the best train nDCG@10 keeps its order except for its top N documents,
   which are reordered by a weighted sum of z-scores taken over those N documents. A document's reader score pools
   the product's cross-encoder logits over its S sentences closest (cosine) to the query. Searched jointly, all on
-  the TRAIN queries (1,308 candidates fixed up front): N in (20, 30); S in (2, 3); pooling max, mean of the best
-  two, or log-sum-exp; then either z(hybrid) + lam z(reader), lam in (0, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75,
-  1, 1.5, 2, 4) or the reader alone, or the joint family (1-a) z(cos chunk) + a z(cos sent) + w z(BM25) +
-  lam z(reader), which reweights the hybrid's own signals together with the reader (a, w, lam on small grids).
-  The candidate with the best train nDCG@10 is the reported "hybrid + reader rerank"; test is computed for it
-  alone, with "reader only" (same N, S and pooling) for reference. The reader runs once per query (30 documents
-  x 3 sentences; every candidate uses a prefix of those) and the grid is scored vectorised. The JSON keeps the
-  whole train grid, the chosen configuration and its test figure.
+  the selection half of the TRAIN queries (public_data.scifact_train_halves: 418 claims the reader never trains
+  on, since it may train on the other half; 1,308 candidates fixed up front): N in (20, 30); S in (2, 3); pooling
+  max, mean of the best two, or log-sum-exp; then either z(hybrid) + lam z(reader), lam in (0, 0.1, 0.2, 0.25,
+  0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 4) or the reader alone, or the joint family (1-a) z(cos chunk) + a z(cos sent)
+  + w z(BM25) + lam z(reader), which reweights the hybrid's own signals together with the reader (a, w, lam on
+  small grids). The candidate with the best selection-half nDCG@10 is the reported "hybrid + reader rerank"; test
+  is computed for it alone, with "reader only" (same N, S and pooling) for reference. The reader runs once per
+  query (30 documents x 3 sentences; every candidate uses a prefix of those) and the grid is scored vectorised.
+  The JSON keeps the whole selection grid, the chosen configuration and its test figure.
 
 nDCG@10 and recall@100 as BEIR/pytrec_eval compute them (bench/metrics.py). Writes bench/results/scifact.json
 (or --out). The index is built here when missing.

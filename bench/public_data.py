@@ -184,6 +184,40 @@ def load_scifact(root: Path) -> SciFact:
     return SciFact(corpus, queries, qrels)
 
 
+def scifact_train_halves(data: SciFact) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
+    """SciFact's train claims cut in two, (reader half, selection half): the reader may train on the first
+    (training/scifact_groups.py) and bench_scifact.py chooses its reader rerank on the second, claims the reader
+    never saw. Claims citing a common abstract stay on one side (SciFact pairs a claim with its negation, both
+    citing the same abstract), so the cut follows connected groups of claims and abstracts, each group's side
+    fixed by a CRC of its smallest abstract id: no randomness, no look at any score. Test claims are in neither."""
+    import zlib
+
+    train = data.qrels["train"]
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for qid, rel in train.items():
+        for doc in rel:
+            parent[root("q" + qid)] = root("d" + doc)
+    members: dict[str, list[str]] = {}
+    for node in list(parent):
+        members.setdefault(root(node), []).append(node)
+    side: dict[str, int] = {}
+    for group in members.values():
+        key = min((n[1:] for n in group if n[0] == "d"), key=lambda d: (len(d), d))
+        for n in group:
+            if n[0] == "q":
+                side[n[1:]] = zlib.crc32(key.encode()) % 2
+    reader = {q: r for q, r in train.items() if side[q] == 0}
+    select = {q: r for q, r in train.items() if side[q] == 1}
+    return reader, select
+
+
 def scifact_document_text(title: str, abstract: str) -> str:
     return f"# {' '.join(title.split()) or 'Untitled'}\n\n{abstract}\n"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -118,6 +119,7 @@ def test_tiny_training_run_produces_a_loadable_model(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr[-3000:]
     meta = json.loads((out / "reader.json").read_text())
     assert meta["training"]["steps"] == 3 and meta["config"]["layers"] == 1
+    assert meta["training"]["scifact_claims"] == 3  # the SciFact path runs too (training/scifact_groups.py)
     assert not (out / "span_head.json").exists()  # a head fitted on another reader would stop the reader loading
     scores = Reader(out).score("Who keeps the logbook?", in_context(HARBOUR, "Kestrel Bay harbour"))
     assert scores.shape == (4,) and np.isfinite(scores).all()
@@ -133,3 +135,28 @@ def test_keyword_forms_read_as_users_type_and_keep_the_constraints() -> None:
         "share children's homes rated 2.5% better"
     assert keyword_form("Normans 1066", True) is None  # nothing to drop: not a new form
     assert keyword_form("What is it?", True) is None  # too little left
+
+
+@pytest.mark.skipif(not (squad_data() / "scifact" / "corpus.jsonl").is_file(),
+                    reason="SciFact not found (../shared/bench or $ASSISTANT_BENCH_DATA)")
+def test_scifact_halves_share_no_abstract_and_weak_labels_come_from_cited_abstracts() -> None:
+    """The reader trains on one half of SciFact train and the bench chooses its rerank on the other: no cited
+    abstract may be on both sides, test claims on neither; a claim's positives are sentences of its cited
+    abstracts and its negatives are not."""
+    from bench.public_data import load_scifact, scifact_train_halves
+    from training.scifact_groups import abstract_candidates, claim_groups, load_claims
+
+    data = load_scifact(squad_data())
+    reader_half, select_half = scifact_train_halves(data)
+    assert reader_half and select_half and set(reader_half) | set(select_half) == set(data.qrels["train"])
+    docs = [{d for rel in half.values() for d in rel} for half in (reader_half, select_half)]
+    assert not docs[0] & docs[1] and not set(data.qrels["test"]) & (set(reader_half) | set(select_half))
+    claims = load_claims(squad_data(), max_claims=2)
+    for claim in claims:
+        cited = {c.sentence for d in reader_half[claim.qid] for c in abstract_candidates(*data.corpus[d])}
+        assert claim.positives and all(c.sentence in cited for c in claim.positives)
+        assert claim.negatives and not any(c.sentence in cited for c in claim.negatives)
+    groups = claim_groups(claims, 4, 2, random.Random(0))
+    assert len(groups) == 2 * len(claims)
+    assert all(g.candidates[g.target].sentence in {c.sentence for c in claims[i % len(claims)].positives}
+               for i, g in enumerate(groups))

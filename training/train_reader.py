@@ -15,6 +15,7 @@ import argparse
 import os
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from training.batches import group_tensors, listwise_loss  # noqa: E402
 from training.data import SquadData, load_squad  # noqa: E402
 from training.groups import GroupMaker  # noqa: E402
 from training.model import CrossEncoder, base_model_path  # noqa: E402
+from training.scifact_groups import Claim, claim_groups, load_claims  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -56,11 +58,13 @@ class TrainConfig:
     max_articles: int | None = None
     fold: str | None = None  # "i/n": train on every n-th training article from the i-th (cross-fitting)
     eval_questions: int | None = None  # None: every report-half question
+    scifact_repeat: int = 0  # groups per SciFact reader-half claim per epoch (training/scifact_groups.py); 0: none
+    max_claims: int | None = None  # the first N claims only (the tiny run)
     input_format: int = FORMAT_VERSION
 
 
 TINY = TrainConfig(layers=1, max_length=48, group_size=4, groups_per_step=2, steps=3, checkpoint_every=0,
-                   max_articles=1, eval_questions=24, max_seconds=120.0)
+                   max_articles=1, eval_questions=24, max_seconds=120.0, scifact_repeat=1, max_claims=3)
 
 
 @dataclass(frozen=True)
@@ -72,14 +76,15 @@ class TrainResult:
     no_answer_logit: float
     train_questions: int
     train_titles: tuple[str, ...]
+    scifact_claims: int = 0  # SciFact reader-half claims trained on (their groups come on top of SQuAD's)
 
 
 class Trainer:
     """The model, its optimiser and the group stream; state a checkpoint can restore exactly."""
 
-    def __init__(self, cfg: TrainConfig, data: SquadData) -> None:
+    def __init__(self, cfg: TrainConfig, data: SquadData, claims: Sequence[Claim] = ()) -> None:
         torch.manual_seed(cfg.seed)
-        self.cfg, self.data = cfg, data
+        self.cfg, self.data, self.claims = cfg, data, list(claims)
         self.tokenizer = load_tokenizer(str(base_model_path() / "tokenizer.json"))
         self.model = CrossEncoder(cfg.layers)
         self.model.encoder.embeddings.word_embeddings.weight.requires_grad_(False)  # 12M rows of a small set
@@ -98,7 +103,12 @@ class Trainer:
     def _make_epoch(self, epoch: int) -> list:
         """Epoch ``epoch``'s groups, from its own seed: a resumed run rebuilds exactly the same stream."""
         maker = GroupMaker(self.data, self.cfg.group_size, random.Random(self.cfg.seed * 1000 + epoch))
-        return maker.epoch(self.data.train, self.cfg.adversarial_rate, self.cfg.keyword_rate)
+        groups = maker.epoch(self.data.train, self.cfg.adversarial_rate, self.cfg.keyword_rate)
+        if self.claims and self.cfg.scifact_repeat:  # its own stream: without claims the SQuAD stream is unchanged
+            rng = random.Random(self.cfg.seed * 1000 + epoch + 500)
+            groups += claim_groups(self.claims, self.cfg.group_size, self.cfg.scifact_repeat, rng)
+            rng.shuffle(groups)
+        return groups
 
     def next_groups(self) -> list:
         out = []
@@ -150,10 +160,11 @@ class Trainer:
         self._groups = self._make_epoch(self.epoch)
 
 
-def train(cfg: TrainConfig, data: SquadData, work: Path, resume: bool, log_every: int = 25) -> Trainer:
+def train(cfg: TrainConfig, data: SquadData, work: Path, resume: bool, log_every: int = 25,
+          claims: Sequence[Claim] = ()) -> Trainer:
     """Run until cfg.steps or cfg.max_seconds (wall, resumed time included), checkpointing as configured."""
     torch.set_num_threads(cfg.threads)
-    trainer = Trainer(cfg, data)
+    trainer = Trainer(cfg, data, claims)
     ckpt = work / "checkpoint.pt"
     if resume and ckpt.is_file():
         trainer.load(ckpt)
@@ -177,7 +188,8 @@ def train(cfg: TrainConfig, data: SquadData, work: Path, resume: bool, log_every
 def result_of(trainer: Trainer) -> TrainResult:
     return TrainResult(trainer.step, round(trainer.seconds, 1), trainer.step * trainer.cfg.groups_per_step,
                        round(float(np.mean(trainer.losses[-50:])) if trainer.losses else float("nan"), 4),
-                       round(trainer.no_answer.item(), 4), len(trainer.data.train), trainer.data.train_titles)
+                       round(trainer.no_answer.item(), 4), len(trainer.data.train), trainer.data.train_titles,
+                       len(trainer.claims))
 
 
 def parse_args() -> argparse.Namespace:
@@ -192,7 +204,7 @@ def parse_args() -> argparse.Namespace:
     for name, kind in (("steps", int), ("layers", int), ("max-length", int), ("group-size", int),
                        ("groups-per-step", int), ("max-seconds", float), ("seed", int), ("threads", int),
                        ("eval-questions", int), ("input-format", int), ("lr", float), ("fold", str),
-                       ("keyword-rate", float)):
+                       ("keyword-rate", float), ("scifact-repeat", int), ("max-claims", int)):
         ap.add_argument(f"--{name}", type=kind, default=None)
     return ap.parse_args()
 
@@ -212,7 +224,10 @@ def main() -> None:
     data = load_squad(args.data, cfg.max_articles, cfg.fold)
     print(f"data: {len(data.train)} training questions from {len(data.train_titles)} articles; report halves "
           f"v1.1 {len(data.report_v11)}, v2.0 {len(data.report_v20)} ({time.perf_counter() - t0:.0f} s)", flush=True)
-    trainer = train(cfg, data, args.work, args.resume)
+    claims = load_claims(args.data, cfg.max_claims) if cfg.scifact_repeat else []
+    if claims:
+        print(f"SciFact: {len(claims)} claims of the reader half ({time.perf_counter() - t0:.0f} s)", flush=True)
+    trainer = train(cfg, data, args.work, args.resume, claims=claims)
     publish(trainer, result_of(trainer), args, data)
 
 
