@@ -1,0 +1,44 @@
+"""Contact and legal lines (footers, phone numbers, "available at <url>") are never quoted unless the question
+asks for contact details (assistant/query/contact_lines.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.api import Assistant
+from assistant.query.contact_lines import asks_for_contact, is_contact_line
+
+
+@pytest.mark.parametrize("line", [
+    "W: www.ofsted.gov.uk\n© Crown copyright 2015",
+    "T: 0300 123 1231",
+    "E: enquiries@ofsted.gov.uk",
+    "This report is available at https://reports.ofsted.gov.uk/.",
+    "© Crown copyright 2018",
+])
+def test_footers_and_addresses_are_contact_lines(line: str) -> None:
+    assert is_contact_line(line)
+
+
+@pytest.mark.parametrize("line", [
+    "Services for vulnerable children in Kirklees are inadequate, due to serious and widespread failures.",
+    "Overall effectiveness Requires improvement to be good",
+    "If you would like Ofsted to send you a copy of the guidance, please telephone 0300123 4234, or email "
+    "enquiries@ofsted.gov.uk.",  # a sentence of its own, with an address in it: not a footer
+    "The council's website lists 120 foster carers.",
+])
+def test_sentences_that_say_something_are_not(line: str) -> None:
+    assert not is_contact_line(line)
+
+
+def test_a_question_about_contact_details_keeps_them() -> None:
+    assert asks_for_contact("ofsted phone number") and asks_for_contact("how do I complain about an inspection")
+    assert not asks_for_contact("what did ofsted say about leeds")
+
+
+def test_what_ofsted_said_is_not_answered_with_a_footer(bundled_assistant: Assistant) -> None:
+    """The footer holds "ofsted"; it was the top quote for this question before the rule."""
+    answer = bundled_assistant.ask("what did ofsted say about leeds")
+    assert answer.quotes and not any(is_contact_line(q.text) for q in answer.quotes)
+    asked = bundled_assistant.ask("ofsted email address")  # answered or not, its passages may be the footers
+    assert any("enquiries@ofsted.gov.uk" in q.text for q in asked.quotes)
