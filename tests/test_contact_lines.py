@@ -26,6 +26,7 @@ def test_footers_and_addresses_are_contact_lines(line: str) -> None:
     "If you would like Ofsted to send you a copy of the guidance, please telephone 0300123 4234, or email "
     "enquiries@ofsted.gov.uk.",  # a sentence of its own, with an address in it: not a footer
     "The council's website lists 120 foster carers.",
+    '=HYPERLINK("http://evil.example","The harbour office ledger was audited in 2019.")',  # an address ends at a quote
 ])
 def test_sentences_that_say_something_are_not(line: str) -> None:
     assert not is_contact_line(line)

@@ -21,7 +21,8 @@ import numpy as np
 from assistant.index.backend import IndexBackend
 from assistant.query.types import Candidates
 
-_MARKERS = re.compile(r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|©|\bcrown copyright\b|\bcopyright\b"
+_MARKERS = re.compile(r"(?:https?://|www\.)[^\s\"'<>()\[\]{},]+"  # an address ends at a quote or bracket
+                      r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|©|\bcrown copyright\b|\bcopyright\b"
                       r"|\b(?:T|E|W|Tel|Textphone|Telephone|Email|Web)\s*:\s*\S*", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]{3,}")
 MAX_OTHER_WORDS = 6  # "This report is available at <url>." has 3 words besides its address; a finding has more
