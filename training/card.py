@@ -43,6 +43,18 @@ def _latency_rows(layers: int, max_length: int) -> list[str]:
     return rows
 
 
+def _scifact_line(cfg: dict[str, Any], tr: dict[str, Any]) -> str:
+    if not tr.get("scifact_claims"):
+        return "SciFact is not used."
+    return (f"Also {tr['scifact_claims']} SciFact train claims (the reader half of "
+            "`bench/public_data.scifact_train_halves`: the train claims cut in two with no cited abstract on both "
+            "sides; the other half is where bench_scifact.py chooses its rerank; test claims are never read), "
+            f"{cfg['scifact_repeat']} groups each an epoch, weakly labelled (`training/scifact_groups.py`): the "
+            "positive is one of the two sentences of a cited abstract closest to the claim (MiniLM cosine), the "
+            "negatives the closest sentence of each of the 15 abstracts whole-document BM25 ranks highest that the "
+            "claim does not cite.")
+
+
 def write_card(path: Path, report: dict[str, Any]) -> None:
     cfg, tr, fig = report["config"], report["training"], report["figures"]
     agree = fig.get("int8_vs_fp32", {})
@@ -76,7 +88,8 @@ def write_card(path: Path, report: dict[str, Any]) -> None:
            "punctuation dropped, lower case, the question word kept half of the time: 'who normans leader 1066'), "
            "as users type" if cfg.get("keyword_rate") else "")
         + ". Negatives: other sentences of the paragraph, then sentences of other paragraphs "
-        "of the article sharing most words with the question. SciFact is not used. No `eval/` gold set was used.",
+        "of the article sharing most words with the question. " + _scifact_line(cfg, tr)
+        + " No `eval/` gold set was used.",
         "", "## Training", "",
         f"- {tr['steps']} steps x {cfg['groups_per_step']} groups ({tr['groups_seen']} groups), lr {cfg['lr']} "
         f"(head {cfg['head_lr']}), warm-up {cfg['warmup']:.0%}, linear decay, AdamW, word embeddings frozen, "
@@ -101,5 +114,7 @@ def write_card(path: Path, report: dict[str, Any]) -> None:
             "context is the answer) scores highest (tests/test_reader.py, marked xfail).")]
           if cfg.get("input_format", 1) == 1 else []),
         "", "## Licences", "",
-        "- Weights derived from all-MiniLM-L6-v2 (Apache-2.0) and trained on SQuAD (CC BY-SA 4.0).", ""]
+        "- Weights derived from all-MiniLM-L6-v2 (Apache-2.0) and trained on SQuAD (CC BY-SA 4.0)"
+        + ("; SciFact claims (CC BY 4.0) and abstracts (ODC-By 1.0, S2ORC)." if tr.get("scifact_claims") else "."),
+        ""]
     path.write_text("\n".join(lines), encoding="utf-8")
