@@ -18,9 +18,9 @@ import numpy as np
 
 from assistant.config import AnswerSettings
 from assistant.index.backend import IndexBackend
-from assistant.query.contact_lines import ContactLines
 from assistant.query.decision import Decision, decide
 from assistant.query.highlight import SentenceHighlighter, best_span
+from assistant.query.on_request_lines import OnRequestLines
 from assistant.query.params import Params, load_params
 from assistant.query.question import BadQuestion, QueryEncoder, prepare_question
 from assistant.query.quoting import Extractor
@@ -97,7 +97,7 @@ class Pipeline:
         self._shipped_reader = reader is None  # only the shipped reader's token states fit its highlight head
         self._ranker = ranker
         self.figures = DocFigures(store)  # each document's figures, read once, for the constraint checks
-        self.contact_lines = ContactLines(store)  # footers and addresses: never quoted unless asked for
+        self.on_request = OnRequestLines(store)  # footers, addresses, cover pages: quoted only when asked for
         self.searcher = Searcher(store, self.params.fusion_bm25_weight)
         self.names = DocNames(store)
         self._name_tokens: dict[str, bool] = {}  # token -> the documents write it as a name (scope.py)
@@ -132,7 +132,7 @@ class Pipeline:
                                    year_conflict(scope, self._dated))
         cands = self.searcher.candidates(query, settings.chunk_candidates, settings.sentence_candidates, docs,
                                          chosen)
-        cands = self.contact_lines.without(query.text, cands)
+        cands = self.on_request.without(query.text, cands)
         return replace(with_answer_type(query, cands, self.store), scope=searched)
 
     @property

@@ -1,12 +1,18 @@
 """Contact and legal lines (footers, phone numbers, "available at <url>") are never quoted unless the question
-asks for contact details (assistant/query/contact_lines.py)."""
+asks for contact details; a report's cover-page labels ("Lead inspector: ...") only when it asks about the
+inspection (assistant/query/on_request_lines.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from assistant.api import Assistant
-from assistant.query.contact_lines import asks_for_contact, is_contact_line
+from assistant.query.on_request_lines import (
+    asks_about_the_inspection,
+    asks_for_contact,
+    is_contact_line,
+    is_cover_line,
+)
 
 
 @pytest.mark.parametrize("line", [
@@ -43,3 +49,32 @@ def test_what_ofsted_said_is_not_answered_with_a_footer(bundled_assistant: Assis
     assert answer.quotes and not any(is_contact_line(q.text) for q in answer.quotes)
     asked = bundled_assistant.ask("ofsted email address")  # answered or not, its passages may be the footers
     assert any("enquiries@ofsted.gov.uk" in q.text for q in asked.quotes)
+
+
+@pytest.mark.parametrize(("line", "cover"), [
+    ("Lead inspector: Catherine Heron, His Majesty’s Inspector", True),
+    ("The inspection team\nLead inspector: Lynn Radley", True),
+    ("Deputy lead inspector: Lisa Summers", True),
+    ("Team inspectors: Fiona Parker, Jansy Kelly, Ali Mekki", True),
+    ("Inspection dates: 12 to 23 January 2026", True),
+    ("The inspection team consisted of six of Her Majesty’s Inspectors (HMI) from Ofsted.", False),
+    ("The lead inspector praised the council's leaders.", False),
+    ("Lead member for children: a councillor who chairs the board.", False),
+])
+def test_cover_lines_are_inspection_labels(line: str, cover: bool) -> None:
+    assert is_cover_line(line) == cover
+
+
+def test_a_question_about_the_inspection_keeps_the_cover_page() -> None:
+    assert asks_about_the_inspection("which HMI led the 2021 wakefield inspection")
+    assert asks_about_the_inspection("when was leeds last inspected")
+    assert asks_about_the_inspection("Who headed the Ofsted team in Bradford in 2014?")
+    assert not asks_about_the_inspection("Who leads bradford council?")
+
+
+def test_who_leads_the_council_is_not_answered_with_the_lead_inspector(bundled_assistant: Assistant) -> None:
+    """"leads" meets "Lead inspector: Lynn Radley"; that line was the top quote before the rule."""
+    answer = bundled_assistant.ask("Who leads bradford council?")
+    assert answer.quotes and not any(is_cover_line(q.text) for q in answer.quotes)
+    asked = bundled_assistant.ask("who was the lead inspector at bradford in 2014")
+    assert asked.answered and "Lead inspector: Lynn Radley" in asked.quotes[0].text
