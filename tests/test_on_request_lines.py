@@ -69,7 +69,10 @@ def test_a_question_about_the_inspection_keeps_the_cover_page() -> None:
     assert asks_about_the_inspection("which HMI led the 2021 wakefield inspection")
     assert asks_about_the_inspection("when was leeds last inspected")
     assert asks_about_the_inspection("Who headed the Ofsted team in Bradford in 2014?")
+    assert asks_about_the_inspection("when did ofsted go into leeds")
+    assert asks_about_the_inspection("who wrote the report")
     assert not asks_about_the_inspection("Who leads bradford council?")
+    assert not asks_about_the_inspection("when did the trust start")
 
 
 def test_who_leads_the_council_is_not_answered_with_the_lead_inspector(bundled_assistant: Assistant) -> None:

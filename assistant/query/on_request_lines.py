@@ -13,8 +13,9 @@ repeated lines that can answer, such as a grade table's row). So a line is dropp
 form: a contact line holds a web address, an e-mail address, a copyright mark or a labelled phone number and,
 without those, is only a few words long; a cover line starts with an inspection label and a colon. A question
 about contact details ("ofsted phone number", "how do i complain") keeps the first kind; one that names the
-inspection, an inspector, a visit or a team ("who led the 2021 wakefield inspection", "when was leeds inspected",
-"who headed the ofsted team") keeps the second.
+inspection, an inspector, a visit, a team, Ofsted, a date or the report ("who led the 2021 wakefield inspection",
+"when did ofsted go into leeds", "who headed the ofsted team", "who wrote the report") keeps the second: the
+rule is for questions that cannot be about the cover page ("who leads the council", "when did the trust start").
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ _LIKELY = ("@", "©", "www.", "http", "copyright")  # a cheap first look: most s
 _LABEL = re.compile(r"\s*(?:T|E|W|Tel|Textphone|Telephone|Email|Web)\s*:", re.IGNORECASE)
 _COVER = re.compile(r"\s*(?:the inspection team\s+)?(?:(?:deputy\s+)?lead\s+(?:ofsted\s+)?inspector|team\s+inspectors?"
                     r"|inspection\s+dates?|dates?\s+of\s+(?:the\s+)?inspection)\s*:", re.IGNORECASE)
-_ASKS_INSPECTION = re.compile(r"\b(?:inspect\w*|hmi|visit\w*|team)\b", re.IGNORECASE)
+_ASKS_INSPECTION = re.compile(r"\b(?:inspect\w*|hmi|visit\w*|team|ofsted|dates?|reports?|wrote|written|authors?)\b",
+                              re.IGNORECASE)
 CONTACT, COVER = 1, 2  # the kinds of line; 0: neither
 
 
