@@ -55,6 +55,11 @@ def _scifact_line(cfg: dict[str, Any], tr: dict[str, Any]) -> str:
             "claim does not cite.")
 
 
+def _licence_line(tr: dict[str, Any]) -> str:
+    return ("- Weights derived from all-MiniLM-L6-v2 (Apache-2.0) and trained on SQuAD (CC BY-SA 4.0)"
+            + ("; SciFact claims (CC BY 4.0) and abstracts (ODC-By 1.0, S2ORC)." if tr.get("scifact_claims") else "."))
+
+
 def write_card(path: Path, report: dict[str, Any]) -> None:
     cfg, tr, fig = report["config"], report["training"], report["figures"]
     agree = fig.get("int8_vs_fp32", {})
@@ -113,8 +118,5 @@ def write_card(path: Path, report: dict[str, Any]) -> None:
             "every vessel that enters the harbour?' the sentence after the answer (whose 'previous sentence' "
             "context is the answer) scores highest (tests/test_reader.py, marked xfail).")]
           if cfg.get("input_format", 1) == 1 else []),
-        "", "## Licences", "",
-        "- Weights derived from all-MiniLM-L6-v2 (Apache-2.0) and trained on SQuAD (CC BY-SA 4.0)"
-        + ("; SciFact claims (CC BY 4.0) and abstracts (ODC-By 1.0, S2ORC)." if tr.get("scifact_claims") else "."),
-        ""]
+        "", "## Licences", "", _licence_line(tr), ""]
     path.write_text("\n".join(lines), encoding="utf-8")
