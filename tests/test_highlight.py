@@ -136,6 +136,21 @@ def test_a_span_ending_on_the_last_piece_read_is_widened_to_the_whole_word() -> 
     assert span is not None and sentence[span.start:span.end] == "April 2023"
 
 
+def test_a_free_highlight_is_never_only_the_question_words() -> None:
+    """"what did ofsted say about leeds" had highlighted "Leeds" in "Leeds is a vibrant, diverse and growing city"."""
+    sentence = "Leeds is a vibrant, diverse and growing city."
+    tokenizer = load_reader().tokenizer
+    tokens = tokenizer.encode(sentence, add_special_tokens=False)
+    asked = frozenset(tokenizer.encode("what did ofsted say about leeds", add_special_tokens=False).ids)
+    seen = SentenceTokens(np.zeros((len(tokens.ids), 1), np.float32), tuple(tokens.ids), tuple(tokens.tokens),
+                          tuple(tokens.offsets), asked)
+    start, end = np.full(len(seen.ids), -5.0), np.full(len(seen.ids), -5.0)
+    start[0], end[0] = 5.0, 5.0  # the head's best span is "Leeds", a word of the question
+    start[seen.tokens.index("vibrant")], end[seen.tokens.index("city")] = 3.0, 3.0
+    span = choose_span(seen, sentence, [], start, end, max_tokens=8)
+    assert span is not None and sentence[span.start:span.end] == "vibrant, diverse and growing city"
+
+
 def test_a_highlight_never_ends_inside_a_word(bundled_assistant: Assistant) -> None:
     answer = bundled_assistant.ask("which council ran bradford's children's services before the trust")
     spans = [q.highlight for q in answer.quotes if q.highlight]

@@ -242,7 +242,8 @@ def card(f: dict) -> str:
         "nearest one), shape (capital, digit, punctuation, word piece, first, last; read from the text) and whether "
         "the token lies in a span of the question's answer type (`answer_types.py`).",
         "- Decoding: for a typed question with pattern spans in the sentence, the pattern span with the best start + "
-        f"end score; otherwise the best span of at most {ch['max_tokens']} tokens, widened to whole words, shown "
+        f"end score; otherwise the best span of at most {ch['max_tokens']} tokens, widened to whole words, never "
+        "made only of the question's own words, shown "
         f"only when its start and end softmax probabilities multiply to at least {ch['min_probability']} (the "
         f"largest cut-off within 0.005 of the best dev F1; dev F1 by cut-off: {json.dumps(f['dev_min_probability'])})"
         ".", "",

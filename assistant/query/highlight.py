@@ -153,7 +153,7 @@ def best_span(weights: SpanWeights, tokens: SentenceTokens, sentence: str, kind:
 def choose_span(tokens: SentenceTokens, sentence: str, typed: list[tuple[int, int]], start: np.ndarray,
                 end: np.ndarray, max_tokens: int) -> Highlight | None:
     """Decoding: among the answer type's spans when there are any, else the best span of at most ``max_tokens``
-    tokens, widened to whole words (never a paragraph number)."""
+    tokens, widened to whole words (never a paragraph number, never only the question's own words)."""
     choices: list[tuple[float, int, int, int, int]] = []
     for a, b in typed:  # a typed question: the head chooses among the pattern's spans
         inside = [k for k, (p, q) in enumerate(tokens.offsets) if q > a and p < b]
@@ -164,13 +164,19 @@ def choose_span(tokens: SentenceTokens, sentence: str, typed: list[tuple[int, in
             j = i + int(np.argmax(end[i: i + max_tokens]))
             i0, j0 = _word_bounds(tokens, i, j)
             a, b = _trim(sentence, tokens.offsets[i0][0], _word_end(sentence, tokens.offsets[j0][1]))
-            if b > a and not is_paragraph_number(sentence, a, b):
+            if b > a and not is_paragraph_number(sentence, a, b) and not _only_question_words(tokens, i0, j0):
                 choices.append((float(start[i] + end[j]), a, b, i, j))
     if not choices:
         return None
     score, a, b, i, j = max(choices)
     probability = float(_softmax(start)[i] * _softmax(end)[j])
     return Highlight(a, b, score, bool(typed) and (a, b) in typed, probability) if b > a else None
+
+
+def _only_question_words(tokens: SentenceTokens, i: int, j: int) -> bool:
+    """Whether tokens ``i..j`` repeat the question's words and nothing else ("Leeds" for "what did ofsted say
+    about leeds"): an answer does that for 0.6% of SQuAD's training questions, mostly "X or Y?" choices."""
+    return all(tokens.ids[k] in tokens.question_ids or tokens.tokens[k] in _PUNCT for k in range(i, j + 1))
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:
