@@ -17,6 +17,17 @@ def test_a_passage_about_another_year_is_not_the_answer(bundled_assistant: Assis
     assert right.answered and "Susan Myers" in right.quotes[0].text
 
 
+def test_the_years_own_report_comes_before_a_later_report_looking_back(bundled_assistant: Assistant) -> None:
+    """The 2021 report's "since the last inspection in 2018, when all aspects ... were judged inadequate" mentions
+    2018 and may answer, but the 2018 report's own judgement comes first; the evidence is the same as without the
+    order (the best logit of the passages that mention the year)."""
+    answer = bundled_assistant.ask("wakefield 2018 overall grade")
+    assert answer.answered and answer.quotes[0].doc == "ofsted/ofsted-wakefield-17-july-2018.pdf"
+    assert "Overall effectiveness Inadequate" in answer.quotes[0].text
+    trace = bundled_assistant.trace("wakefield 2018 overall grade", 3)
+    assert trace.read is not None and trace.decision.evidence == trace.read.top_logit > float(trace.scores.max())
+
+
 def test_a_year_no_passage_read_is_about_is_refused_with_the_reason(bundled_assistant: Assistant) -> None:
     levels = bundled_assistant.snapshot().pipeline.params.levels
     lenient = replace(bundled_assistant.settings, abstain_threshold=min(lv.threshold for lv in levels))

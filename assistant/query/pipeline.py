@@ -45,7 +45,13 @@ from assistant.query.scope import (
     year_conflict,
 )
 from assistant.query.types import Answer, Candidates, Query, Quote, SearchScope
-from assistant.query.years import about_other_years, below_the_others, document_years, question_years
+from assistant.query.years import (
+    about_other_years,
+    below_the_others,
+    document_years,
+    from_other_years_reports,
+    question_years,
+)
 from assistant.reader.runtime import SpanWeights
 
 
@@ -179,7 +185,8 @@ class Pipeline:
              ) -> tuple[np.ndarray, np.ndarray, ReadCandidates | None]:
         """Final scores, first-stage scores and what was read. With the reader on, the read candidates score
         the ranker's logits and every other one stays below them, in first-stage order; a read candidate about
-        another year than the question names (``years.about_other_years``) sits below the other read ones."""
+        another year than the question names (``years.about_other_years``) sits below the other read ones, and one
+        from another year's report that mentions the year below those from the year's own documents."""
         first = self.first_stage(cands, settings)
         if not settings.reader or len(first) == 0:
             return first, first, None
@@ -191,8 +198,12 @@ class Pipeline:
         """``rank`` after the reading: the final scores under ``ranker`` (the pipeline's by default; calibration
         tries others), with the read candidates about another year below the rest, and the read candidates with
         that mark."""
-        read = replace(read, other_year=about_other_years(self.store, self._doc_years, query, cands, read.rows))
-        logits = below_the_others((ranker or self.ranker).logits(read.features), read.other_year)
+        other = about_other_years(self.store, self._doc_years, query, cands, read.rows)
+        looking_back = from_other_years_reports(self.store, self._doc_years, query, cands, read.rows) & ~other
+        raw = (ranker or self.ranker).logits(read.features)
+        top = float(raw[~other].max()) if (~other).any() else None
+        read = replace(read, other_year=other, top_logit=top)
+        logits = below_the_others(below_the_others(raw, looking_back), other)
         return final_scores(first, read, logits), read
 
     def checked(self, query: Query, cands: Candidates, read: ReadCandidates | None) -> Candidates:
@@ -215,7 +226,7 @@ class Pipeline:
         """Answer or abstain; a question no document can answer (``SearchScope.ruled_out``) is never answered."""
         if read is not None:  # the ranker's best logit is the evidence (0 = the default level's threshold)
             best = int(scores.argmax())
-            evidence = float(scores[best])
+            evidence = float(scores[best]) if read.top_logit is None else read.top_logit
             decision = Decision(evidence >= settings.abstain_threshold, evidence, best)
         else:
             decision = decide(cands, scores, settings.abstain_threshold, self.params)

@@ -47,6 +47,7 @@ class ReadCandidates:
     features: np.ndarray
     tokens: tuple[SentenceTokens | None, ...] = ()
     other_year: np.ndarray | None = None  # per row: about another year than the question's (query/years.py)
+    top_logit: float | None = None  # the best logit of a row about the question's year: the evidence
 
     def tokens_by_sentence(self, cands: Candidates) -> dict[int, SentenceTokens]:
         return {int(cands.ids[r]): t for r, t in zip(self.rows, self.tokens, strict=False) if t is not None}

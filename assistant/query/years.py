@@ -4,8 +4,11 @@ answered by the cover line of the 2016 report.
 A passage is about another year when its document is dated (its date, and the years of its context line: the file
 name and the inspection dates), none of those years is one the question names, and the passage with its
 neighbours does not mention one either: then it reports another inspection's fact. The 2022 report's "since
-the last inspection in 2018, when ..." mentions the year and stays; an undated document (a Wikipedia paragraph,
-a note without a date) is never judged on a year it does not write.
+the last inspection in 2018, when ..." mentions the year and stays, but below the passages of a document about
+2018 itself: a later report looking back is second-hand where the year's own report is read ("wakefield 2018
+overall grade" wants the 2018 report's "Overall effectiveness Inadequate"). The order changes, not the evidence:
+the best logit of the passages that mention the year still decides whether to answer. An undated document (a
+Wikipedia paragraph, a note without a date) is never judged on a year it does not write.
 """
 
 from __future__ import annotations
@@ -54,6 +57,17 @@ def about_other_years(store: IndexBackend, doc_years: Sequence[frozenset[str]], 
         if own and not own & wanted:
             out[i] = not any(wanted & question_years(store.sentence_text(j)) for j in context_ids(store, sid))
     return out
+
+
+def from_other_years_reports(store: IndexBackend, doc_years: Sequence[frozenset[str]], query: Query,
+                             cands: Candidates, rows: np.ndarray) -> np.ndarray:
+    """For each candidate row: the question names a year and the row's dated document is about other years (a later
+    report looking back: "since the last inspection in 2018, when ..."), whatever the passage mentions."""
+    wanted = question_years(query.text)
+    if not wanted:
+        return np.zeros(len(rows), dtype=bool)
+    return np.array([bool(own) and not own & wanted
+                     for own in (doc_years[int(store.sent_doc[int(cands.ids[r])])] for r in rows)], dtype=bool)
 
 
 def below_the_others(logits: np.ndarray, demoted: np.ndarray) -> np.ndarray:
