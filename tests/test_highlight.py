@@ -270,6 +270,7 @@ def test_which_passages_give_a_sum_or_a_share(text: str, kind: str, holds: bool)
     ("was judged to be\ninadequate for the experiences of children", ["inadequate"]),
     ("Children's services require improvement to be good", ["require improvement to be good"]),
     ("Leeds requires improvement to be good", ["requires improvement to be good"]),
+    ("care leavers\nRequires improvement\nto be good\nOverall", ["Requires improvement\nto be good"]),  # a wrapped row
     ("The majority of children looked after make good progress at school.", []),  # an adjective, not a grade
     ("inadequate plans were seen in a few cases", []),
 ])

@@ -29,7 +29,8 @@ _NUMBER = re.compile(
     r"(?:[- ](?:one|two|three|four|five|six|seven|eight|nine|hundred))?\b)",
     re.IGNORECASE,
 )
-_GRADE = re.compile(r"\b(?:outstanding|good|requires? improvement(?: to be good)?|inadequate)\b", re.IGNORECASE)
+_GRADE = re.compile(r"\b(?:outstanding|good|requires?\s+improvement(?:\s+to\s+be\s+good)?|inadequate)\b",
+                    re.IGNORECASE)  # \s: a PDF line may wrap inside the grade ("Requires improvement\nto be good")
 # A grade word is a judgement when it ends a line (a table row: "Adoption performance Good") or is predicated
 # ("services are inadequate", "judged to be good"); "make good progress" and "inadequate plans" are not grades.
 _GRADE_ROW_END = re.compile(r"[ \t.:;)*]*(?:\n|$)")
