@@ -56,6 +56,10 @@ LOCK_FILE = ".build.lock"
 MANIFEST_DIGEST = "manifest.sha256"
 REBUILD = "rebuild with `assistant index`"
 _LOAD_ATTEMPTS = 5  # a reader whose build is replaced while it loads retries with the new one
+# One load at a time in a process: numpy reads a .npy header with ast.literal_eval, and CPython 3.11's parser is
+# not safe to run in two threads at once ("SystemError: AST constructor recursion depth mismatch", seen in
+# test_concurrency when questions reload the index during uploads). Loads are rare; asks are not serialised.
+_LOAD_LOCK = threading.RLock()
 VECTOR_SETS = (("sentences", "sentence_vectors.npy"), ("chunks", "chunk_vectors.npy"))  # (stem, vectors file)
 ARRAY_NAMES = (
     "sent_doc", "sent_page", "sent_start", "sent_end",
@@ -273,14 +277,15 @@ def load_store(root: Path, verify: bool = True) -> IndexStore:
     A build that another process makes current (and whose predecessor it removes) while this one loads is not
     an error: the load starts again from the new pointer.
     """
-    for _ in range(_LOAD_ATTEMPTS - 1):
-        name = _pointer(root)
-        try:
-            return _load_build(root, name, verify)
-        except IndexUnavailable:
-            if _pointer(root) == name:
-                raise
-    return _load_build(root, _pointer(root), verify)
+    with _LOAD_LOCK:
+        for _ in range(_LOAD_ATTEMPTS - 1):
+            name = _pointer(root)
+            try:
+                return _load_build(root, name, verify)
+            except IndexUnavailable:
+                if _pointer(root) == name:
+                    raise
+        return _load_build(root, _pointer(root), verify)
 
 
 def _load_build(root: Path, name: str | None, verify: bool) -> IndexStore:

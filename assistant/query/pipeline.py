@@ -202,7 +202,7 @@ class Pipeline:
         looking_back = from_other_years_reports(self.store, self._doc_years, query, cands, read.rows) & ~other
         raw = (ranker or self.ranker).logits(read.features)
         top = float(raw[~other].max()) if (~other).any() else None
-        read = replace(read, other_year=other, top_logit=top)
+        read = replace(read, other_year=other, looking_back=looking_back, top_logit=top)
         logits = below_the_others(below_the_others(raw, looking_back), other)
         return final_scores(first, read, logits), read
 

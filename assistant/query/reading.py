@@ -47,6 +47,7 @@ class ReadCandidates:
     features: np.ndarray
     tokens: tuple[SentenceTokens | None, ...] = ()
     other_year: np.ndarray | None = None  # per row: about another year than the question's (query/years.py)
+    looking_back: np.ndarray | None = None  # per row: another year's report mentioning the question's year
     top_logit: float | None = None  # the best logit of a row about the question's year: the evidence
 
     def tokens_by_sentence(self, cands: Candidates) -> dict[int, SentenceTokens]:
