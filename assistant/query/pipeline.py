@@ -45,13 +45,7 @@ from assistant.query.scope import (
     year_conflict,
 )
 from assistant.query.types import Answer, Candidates, Query, Quote, SearchScope
-from assistant.query.years import (
-    about_other_years,
-    below_the_others,
-    document_years,
-    from_other_years_reports,
-    question_years,
-)
+from assistant.query.years import below_the_others, document_years, question_years, year_marks
 from assistant.reader.runtime import SpanWeights
 
 
@@ -185,7 +179,7 @@ class Pipeline:
              ) -> tuple[np.ndarray, np.ndarray, ReadCandidates | None]:
         """Final scores, first-stage scores and what was read. With the reader on, the read candidates score
         the ranker's logits and every other one stays below them, in first-stage order; a read candidate about
-        another year than the question names (``years.about_other_years``) sits below the other read ones, and one
+        another year than the question names (``years.year_marks``) sits below the other read ones, and one
         from another year's report that mentions the year below those from the year's own documents."""
         first = self.first_stage(cands, settings)
         if not settings.reader or len(first) == 0:
@@ -198,8 +192,7 @@ class Pipeline:
         """``rank`` after the reading: the final scores under ``ranker`` (the pipeline's by default; calibration
         tries others), with the read candidates about another year below the rest, and the read candidates with
         that mark."""
-        other = about_other_years(self.store, self._doc_years, query, cands, read.rows)
-        looking_back = from_other_years_reports(self.store, self._doc_years, query, cands, read.rows) & ~other
+        other, looking_back = year_marks(self.store, self._doc_years, query, cands, read.rows)
         raw = (ranker or self.ranker).logits(read.features)
         top = float(raw[~other].max()) if (~other).any() else None
         read = replace(read, other_year=other, looking_back=looking_back, top_logit=top)

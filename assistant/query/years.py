@@ -43,31 +43,23 @@ def document_years(store: IndexBackend) -> list[frozenset[str]]:
             for d in store.docs]
 
 
-def about_other_years(store: IndexBackend, doc_years: Sequence[frozenset[str]], query: Query, cands: Candidates,
-                      rows: np.ndarray) -> np.ndarray:
-    """For each candidate row: the question names a year, and the passage (the sentence and its neighbours in the
-    same document) and its dated document (``doc_years``, from ``document_years``) are about other years only."""
+def year_marks(store: IndexBackend, doc_years: Sequence[frozenset[str]], query: Query, cands: Candidates,
+               rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two marks per candidate row, when the question names a year and the row's dated document (``doc_years``,
+    from ``document_years``) is about other years: *about other years* when the passage (the sentence and its
+    neighbours in the same document) does not mention one either, else *looking back* (a later report: "since
+    the last inspection in 2018, when ...")."""
     wanted = question_years(query.text)
-    out = np.zeros(len(rows), dtype=bool)
+    other, back = np.zeros(len(rows), dtype=bool), np.zeros(len(rows), dtype=bool)
     if not wanted:
-        return out
+        return other, back
     for i, r in enumerate(rows):
         sid = int(cands.ids[r])
         own = doc_years[int(store.sent_doc[sid])]
         if own and not own & wanted:
-            out[i] = not any(wanted & question_years(store.sentence_text(j)) for j in context_ids(store, sid))
-    return out
-
-
-def from_other_years_reports(store: IndexBackend, doc_years: Sequence[frozenset[str]], query: Query,
-                             cands: Candidates, rows: np.ndarray) -> np.ndarray:
-    """For each candidate row: the question names a year and the row's dated document is about other years (a later
-    report looking back: "since the last inspection in 2018, when ..."), whatever the passage mentions."""
-    wanted = question_years(query.text)
-    if not wanted:
-        return np.zeros(len(rows), dtype=bool)
-    return np.array([bool(own) and not own & wanted
-                     for own in (doc_years[int(store.sent_doc[int(cands.ids[r])])] for r in rows)], dtype=bool)
+            mentions = any(wanted & question_years(store.sentence_text(j)) for j in context_ids(store, sid))
+            other[i], back[i] = not mentions, mentions
+    return other, back
 
 
 def below_the_others(logits: np.ndarray, demoted: np.ndarray) -> np.ndarray:
