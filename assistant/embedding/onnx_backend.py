@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from assistant.config import EXPORT_VERSION
+from assistant.onnx_session import cpu_session
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -274,8 +275,6 @@ class OnnxEncoder:
     """Tokenizer + ONNX Runtime session + mean pooling + L2 normalisation, as sentence-transformers encodes."""
 
     def __init__(self, model_path: str, onnx_file: Path) -> None:
-        import onnxruntime as ort
-
         root = Path(model_path)
         pooling = _read_json(root / "1_Pooling" / "config.json")
         if pooling and not pooling.get("pooling_mode_mean_tokens", False):
@@ -283,11 +282,7 @@ class OnnxEncoder:
         self.tokenizer = Tokenizer(model_path, _read_json(root / "sentence_bert_config.json").get("max_seq_length"))
         self.max_seq_length = self.tokenizer.max_length
         self.model_file = onnx_file
-        options = ort.SessionOptions()
-        options.log_severity_level = 3  # errors only: no warnings on stderr at every start
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session: onnxruntime.InferenceSession = ort.InferenceSession(
-            str(onnx_file), options, providers=["CPUExecutionProvider"])
+        self.session: onnxruntime.InferenceSession = cpu_session(onnx_file)
         self.input_names = [i.name for i in self.session.get_inputs()]
         self.dimension = int(pooling.get("word_embedding_dimension") or self.session.get_outputs()[0].shape[-1])
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from assistant.digest import file_sha256
 from assistant.errors import ReaderUnavailable
+from assistant.onnx_session import cpu_session
 
 from .inputs import MAX_QUESTION_TOKENS, SUPPORTED_FORMATS, Candidate, encode_pairs_with_tokens, load_tokenizer
 
@@ -143,19 +144,12 @@ class Reader:
     """Scores (question, candidate) pairs: higher means the candidate answers the question."""
 
     def __init__(self, model_dir: Path = MODEL_DIR, threads: int | None = None, model_file: str = MODEL_FILE) -> None:
-        import onnxruntime as ort
-
         self.model_dir = Path(model_dir)
         self.info = read_info(self.model_dir)
         try:
             self.tokenizer: Tokenizer = load_tokenizer(str(self.model_dir / TOKENIZER_FILE))
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = threads or default_threads()
-            options.inter_op_num_threads = 1
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            options.log_severity_level = 3
-            self.session: onnxruntime.InferenceSession = ort.InferenceSession(
-                str(self.model_dir / model_file), options, providers=["CPUExecutionProvider"])
+            self.session: onnxruntime.InferenceSession = cpu_session(self.model_dir / model_file,
+                                                                     threads or default_threads())
         except Exception as exc:  # onnxruntime and tokenizers raise their own exception types
             raise ReaderError(f"reader model in {self.model_dir} cannot be loaded ({type(exc).__name__}); "
                               f"{FIX}") from None
