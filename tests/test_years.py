@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from assistant.api import Assistant
+from assistant.query.years import recalls_earlier
 
 
 def test_a_passage_about_another_year_is_not_the_answer(bundled_assistant: Assistant) -> None:
@@ -26,6 +27,18 @@ def test_the_years_own_report_comes_before_a_later_report_looking_back(bundled_a
     assert "Overall effectiveness Inadequate" in answer.quotes[0].text
     trace = bundled_assistant.trace("wakefield 2018 overall grade", 3)
     assert trace.read is not None and trace.decision.evidence == trace.read.top_logit > float(trace.scores.max())
+
+
+def test_a_sentence_recalling_an_earlier_inspection_is_not_the_years_grade(bundled_assistant: Assistant) -> None:
+    """The 2019 Kirklees report opens "Since the last Ofsted inspection in September 2016, when the local authority
+    was judged inadequate overall, ...": for a grade of 2019 it sits below the 2019 judgement; for a question that
+    does not want one inspection's grade or dates the sentence keeps its place (recalls_earlier)."""
+    answer = bundled_assistant.ask("what was kirklees rated in 2019")
+    assert answer.answered and "Overall effectiveness Requires improvement to be good" in answer.quotes[0].text
+    assert recalls_earlier("Since the last inspection in September 2016, when it was judged inadequate",
+                           frozenset({"2019"}))
+    assert not recalls_earlier("Since 2016 and in 2019 services improved", frozenset({"2019"}))
+    assert not recalls_earlier("Services improved", frozenset({"2019"}))
 
 
 def test_a_year_no_passage_read_is_about_is_refused_with_the_reason(bundled_assistant: Assistant) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from assistant.index.lexical import tokenize
+
 PERSON, DATE, NUMBER, GRADE = "person", "date", "number", "grade"
 
 _MONTHS = (
@@ -180,6 +182,8 @@ def answer_spans(text: str, kind: str | None, question: str = "") -> list[tuple[
             if not is_paragraph_number(text, m.start(), m.end())
             and (kind != GRADE or is_judgement(text, m.start(), m.end()))
         ]
+    if kind == GRADE and len(spans) > 1:
+        spans = labelled_like_the_question(text, spans, question)
     if kind == NUMBER:  # a bare year is rarely the answer to "how many", and a share never is
         if _COUNT_Q.search(question) and figure_kind(question) != SHARE:
             spans = [(s, e) for s, e in spans if not _SHARE.search(text[s:e])]
@@ -187,3 +191,19 @@ def answer_spans(text: str, kind: str | None, question: str = "") -> list[tuple[
     q = question.lower()
     fresh = [(s, e) for s, e in spans if text[s:e].strip().lower() not in q]
     return fresh or ([] if kind == PERSON else spans)
+
+
+def labelled_like_the_question(text: str, spans: list[tuple[int, int]], question: str) -> list[tuple[int, int]]:
+    """The grades of a judgements table row whose label shares the most words with the question, when any shares
+    one: "The experiences and progress of children in care and care leavers Good Overall effectiveness
+    Outstanding" answers "leeds 2018 overall effectiveness" with "Outstanding". A grade's label is the text
+    between the grade before it (or its line's start) and itself."""
+    asked = set(tokenize(question))
+    if not asked:
+        return spans
+    shared = []
+    for k, (s, _) in enumerate(spans):
+        begin = max(spans[k - 1][1] if k else 0, text.rfind("\n", 0, s) + 1)
+        shared.append(len(asked & set(tokenize(text[begin:s]))))
+    best = max(shared)
+    return [sp for sp, n in zip(spans, shared, strict=True) if n == best] if best else spans

@@ -8,6 +8,7 @@ import numpy as np
 
 from assistant.index.lexical import has_words, tokenize
 from assistant.query.answer_types import question_type
+from assistant.query.judgements import in_judgement_words
 from assistant.query.types import Query
 from assistant.query.wording import Usage, in_documents_words
 
@@ -42,5 +43,6 @@ def prepare_question(question: str, encoder: QueryEncoder, idf: Usage | None = N
     documents' word use, so that only words they use more are swapped in."""
     asked = check_question(question)
     text = in_documents_words(asked, idf)
-    return Query(text, encoder.encode_query(text), tuple(tokenize(text)), question_type(text),
-                 asked if asked != text else "")
+    kind = question_type(text)
+    text = in_judgement_words(text, kind)
+    return Query(text, encoder.encode_query(text), tuple(tokenize(text)), kind, asked if asked != text else "")

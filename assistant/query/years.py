@@ -7,7 +7,9 @@ neighbours does not mention one either: then it reports another inspection's fac
 the last inspection in 2018, when ..." mentions the year and stays, but below the passages of a document about
 2018 itself: a later report looking back is second-hand where the year's own report is read ("wakefield 2018
 overall grade" wants the 2018 report's "Overall effectiveness Inadequate"). The order changes, not the evidence:
-the best logit of the passages that mention the year still decides whether to answer. An undated document (a
+the best logit of the passages that mention the year still decides whether to answer. So does, for a grade or a date, a
+sentence of the year's own report that only recalls an earlier year ("since the last inspection in 2016, when
+...", in the 2019 report). An undated document (a
 Wikipedia paragraph, a note without a date) is never judged on a year it does not write.
 """
 
@@ -19,9 +21,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from assistant.index.backend import IndexBackend
+from assistant.query.answer_types import DATE, GRADE
 from assistant.query.reading import context_ids
 from assistant.query.types import Candidates, Query
 
+_OF_ONE_INSPECTION = (GRADE, DATE)  # answers that belong to one inspection: its grade, its dates
 _YEAR = re.compile(r"\b((?:19|20)\d\d)(?:\s*[-–/]\s*((?:19|20)?\d\d)\b)?")
 
 
@@ -48,7 +52,8 @@ def year_marks(store: IndexBackend, doc_years: Sequence[frozenset[str]], query: 
     """Two marks per candidate row, when the question names a year and the row's dated document (``doc_years``,
     from ``document_years``) is about other years: *about other years* when the passage (the sentence and its
     neighbours in the same document) does not mention one either, else *looking back* (a later report: "since
-    the last inspection in 2018, when ...")."""
+    the last inspection in 2018, when ..."); for a grade or date question, a row of a document about the year is
+    *looking back* too when its sentence writes only earlier years (``recalls_earlier``)."""
     wanted = question_years(query.text)
     other, back = np.zeros(len(rows), dtype=bool), np.zeros(len(rows), dtype=bool)
     if not wanted:
@@ -59,7 +64,19 @@ def year_marks(store: IndexBackend, doc_years: Sequence[frozenset[str]], query: 
         if own and not own & wanted:
             mentions = any(wanted & question_years(store.sentence_text(j)) for j in context_ids(store, sid))
             other[i], back[i] = not mentions, mentions
+        elif own and query.kind in _OF_ONE_INSPECTION:
+            back[i] = recalls_earlier(store.sentence_text(sid), wanted)
     return other, back
+
+
+def recalls_earlier(sentence: str, wanted: frozenset[str]) -> bool:
+    """Whether a sentence of the year's own report is about an earlier year only: it writes years, all before the
+    question's ("since the last inspection in September 2016, when the local authority was judged inadequate",
+    in the 2019 report, for "what was kirklees rated in 2019"). Read only for a question wanting a grade or a
+    date, which belong to one inspection: "services have deteriorated since the last inspection in 2014" still
+    says why they were poor in 2018."""
+    years = question_years(sentence)
+    return bool(years) and max(years) < min(wanted)
 
 
 def below_the_others(logits: np.ndarray, demoted: np.ndarray) -> np.ndarray:

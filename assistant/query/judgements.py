@@ -1,0 +1,63 @@
+"""A question for a grade put in the words of Ofsted's judgements ("kirklees 2019 rating" -> "kirklees 2019
+judgement overall effectiveness").
+
+Why: users ask for a council's "rating" or "grade"; the reports state it in a judgements table whose row reads
+"Overall effectiveness Requires improvement to be good". BM25 stems "rating" and "rated" to "rate" (so the
+vacancy rate and the rate of children on a plan came first), and the reader, trained on SQuAD's written
+questions, gave the table row about -4 for "kirklees 2019 rating" and +2.2 for "kirklees 2019 overall
+effectiveness". The words live in ``wording.json`` ("grade_questions"): hand-written from the reports' judgement
+tables, never fitted to questions. Only a question already typed as asking for a grade (answer_types.GRADE) is
+touched, so "the rate of children in care" keeps its rate.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from assistant.query.answer_types import GRADE
+from assistant.query.wording import WORDING_FILE
+
+
+@dataclass(frozen=True)
+class _Rules:
+    swaps: dict[str, str]  # "rating" -> "judgement": the grade sense of a word whose stem is also a rate's
+    swap: re.Pattern[str]
+    headline: str  # what the reports call the headline judgement
+    nouns: re.Pattern[str]  # the words for a grade itself, which give way to the headline
+    areas: re.Pattern[str]  # the judged areas: a question naming one wants that area's grade
+
+
+def _words(words: list[str]) -> re.Pattern[str]:
+    alternation = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![\w’'-])(?:{alternation})(?![\w’'-])", re.I)
+
+
+@lru_cache(maxsize=1)
+def _rules() -> _Rules:
+    rules = json.loads(WORDING_FILE.read_text(encoding="utf-8"))["grade_questions"]
+    swaps: dict[str, str] = rules["words"]
+    return _Rules({k.lower(): v for k, v in swaps.items()}, _words(list(swaps)), rules["headline"],
+                  _words(rules["headline_nouns"]), _words(rules["areas"]))
+
+
+def in_judgement_words(text: str, kind: str | None) -> str:
+    """``text`` in the judgements' words when it asks for a grade. Naming a judged area (adoption, care leavers,
+    leaders...), its "rating" becomes "judgement"; naming none, it asks for the headline judgement: the word for
+    the grade gives way to "overall effectiveness" ("kirklees 2016 rating" -> "kirklees 2016 overall
+    effectiveness"; "judgement" itself would pull "the graded judgement for adoption performance"), or, with no
+    such word ("how was wakefield rated in 2016"), the headline is added after the question."""
+    if kind != GRADE:
+        return text
+    rules = _rules()
+    if rules.areas.search(text):
+        return rules.swap.sub(lambda m: rules.swaps[m.group().lower()], text)
+    if re.search(re.escape(rules.headline), text, re.I):
+        return text
+    headed = rules.nouns.sub(rules.headline, text, count=1)
+    if headed != text:
+        return headed
+    swapped = rules.swap.sub(lambda m: rules.swaps[m.group().lower()], text)
+    return f"{swapped.rstrip(' ?.!')} {rules.headline}"

@@ -1,0 +1,48 @@
+"""A question for a grade is put in the words of Ofsted's judgements (assistant/query/judgements.py), and a
+judgements-table row's grade is the one whose label the question names (answer_types.labelled_like_the_question)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.api import Assistant
+from assistant.query.answer_types import GRADE, answer_spans, question_type
+from assistant.query.judgements import in_judgement_words
+
+
+@pytest.mark.parametrize(("typed", "searched"), [
+    ("kirklees 2019 rating", "kirklees 2019 overall effectiveness"),
+    ("overall grade for the bradford trust", "overall effectiveness for the bradford trust"),
+    ("what grade did leeds get in 2025?", "what overall effectiveness did leeds get in 2025?"),
+    ("how was wakefield rated in 2016", "how was wakefield judged in 2016 overall effectiveness"),
+    ("calderdale 2015 adoption rating", "calderdale 2015 adoption judgement"),  # an area: its own grade
+    ("What overall effectiveness grade did Leeds get in 2022?", "What overall effectiveness grade did Leeds get "
+                                                                "in 2022?"),
+    ("the rate of children in care", "the rate of children in care"),  # a rate, not a rating
+    ("how many children were adopted", "how many children were adopted"),
+])
+def test_a_grade_question_is_asked_in_the_judgements_words(typed: str, searched: str) -> None:
+    assert in_judgement_words(typed, question_type(typed)) == searched
+
+
+def test_only_a_grade_question_is_touched() -> None:
+    assert question_type("the rate of children in care") != GRADE
+    assert in_judgement_words("kirklees 2019 rating", None) == "kirklees 2019 rating"
+
+
+def test_a_rating_question_finds_the_headline_judgement(bundled_assistant: Assistant) -> None:
+    """"rating" stems to "rate": before, "kirklees 2019 rating" quoted the vacancy and conversion rates and refused;
+    now the judgements table's headline row answers, and the question is shown as typed."""
+    answer = bundled_assistant.ask("kirklees 2019 rating")
+    assert answer.answered and answer.searched_as == "kirklees 2019 overall effectiveness"
+    top = answer.quotes[0]
+    assert top.doc == "ofsted/ofsted-kirklees-05-august-2019.pdf" and "Overall effectiveness" in top.text
+    assert top.highlight == "Requires improvement to be good"
+
+
+def test_the_grade_of_the_row_the_question_names_is_highlighted() -> None:
+    row = "The experiences and progress of children in care and care leavers Good\nOverall effectiveness Outstanding"
+    spans = lambda q: [row[a:b] for a, b in answer_spans(row, GRADE, q)]  # noqa: E731
+    assert spans("leeds 2018 overall effectiveness") == ["Outstanding"]
+    assert spans("leeds 2018 care leavers grade") == ["Good"]
+    assert spans("leeds 2018 grade") == ["Good", "Outstanding"]  # no label named: the highlight head chooses
