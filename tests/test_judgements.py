@@ -30,6 +30,15 @@ def test_only_a_grade_question_is_touched() -> None:
     assert in_judgement_words("kirklees 2019 rating", None) == "kirklees 2019 rating"
 
 
+def test_only_where_the_documents_speak_of_ofsted() -> None:
+    """Over Wikipedia a passer rating is no inspection's judgement; the documents' word use decides."""
+    no_ofsted = lambda tokens: {t: 3.0 for t in tokens if "ofst" not in t}  # noqa: E731
+    with_ofsted = lambda tokens: {t: 3.0 for t in tokens}  # noqa: E731
+    question = "What was Manning's passer rating for the season?"
+    assert in_judgement_words(question, GRADE, no_ofsted) == question
+    assert in_judgement_words("kirklees 2019 rating", GRADE, with_ofsted) == "kirklees 2019 overall effectiveness"
+
+
 def test_a_rating_question_finds_the_headline_judgement(bundled_assistant: Assistant) -> None:
     """"rating" stems to "rate": before, "kirklees 2019 rating" quoted the vacancy and conversion rates and refused;
     now the judgements table's headline row answers, and the question is shown as typed."""

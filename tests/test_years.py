@@ -41,6 +41,14 @@ def test_a_sentence_recalling_an_earlier_inspection_is_not_the_years_grade(bundl
     assert not recalls_earlier("Services improved", frozenset({"2019"}))
 
 
+def test_a_grade_question_naming_no_year_gets_the_latest_judgement(bundled_assistant: Assistant) -> None:
+    """Wakefield was judged inadequate in 2018, good in 2021 and 2025: "wakefield rating" quoted the 2022 report's
+    "since the last inspection in 2018, when all aspects ... were judged inadequate", highlighting "inadequate"."""
+    answer = bundled_assistant.ask("wakefield rating")
+    assert answer.answered and answer.quotes[0].doc == "ofsted/ofsted-wakefield-18-july-2025.pdf"
+    assert "Overall effectiveness Good" in answer.quotes[0].text and answer.quotes[0].highlight == "Good"
+
+
 def test_a_year_no_passage_read_is_about_is_refused_with_the_reason(bundled_assistant: Assistant) -> None:
     levels = bundled_assistant.snapshot().pipeline.params.levels
     lenient = replace(bundled_assistant.settings, abstain_threshold=min(lv.threshold for lv in levels))

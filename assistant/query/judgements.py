@@ -17,8 +17,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from assistant.index.lexical import tokenize
 from assistant.query.answer_types import GRADE
-from assistant.query.wording import WORDING_FILE
+from assistant.query.wording import WORDING_FILE, Usage
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class _Rules:
     headline: str  # what the reports call the headline judgement
     nouns: re.Pattern[str]  # the words for a grade itself, which give way to the headline
     areas: re.Pattern[str]  # the judged areas: a question naming one wants that area's grade
+    inspectorate: str  # the rules hold only where the documents use this word
 
 
 def _words(words: list[str]) -> re.Pattern[str]:
@@ -40,18 +42,22 @@ def _rules() -> _Rules:
     rules = json.loads(WORDING_FILE.read_text(encoding="utf-8"))["grade_questions"]
     swaps: dict[str, str] = rules["words"]
     return _Rules({k.lower(): v for k, v in swaps.items()}, _words(list(swaps)), rules["headline"],
-                  _words(rules["headline_nouns"]), _words(rules["areas"]))
+                  _words(rules["headline_nouns"]), _words(rules["areas"]), rules["only_where_documents_use"])
 
 
-def in_judgement_words(text: str, kind: str | None) -> str:
+def in_judgement_words(text: str, kind: str | None, idf: Usage | None = None) -> str:
     """``text`` in the judgements' words when it asks for a grade. Naming a judged area (adoption, care leavers,
     leaders...), its "rating" becomes "judgement"; naming none, it asks for the headline judgement: the word for
     the grade gives way to "overall effectiveness" ("kirklees 2016 rating" -> "kirklees 2016 overall
     effectiveness"; "judgement" itself would pull "the graded judgement for adoption performance"), or, with no
-    such word ("how was wakefield rated in 2016"), the headline is added after the question."""
+    such word ("how was wakefield rated in 2016"), the headline is added after the question. With ``idf`` (the
+    documents' word use), only where the documents use the word "Ofsted": over Wikipedia, "What was Manning's
+    passer rating?" keeps its rating."""
     if kind != GRADE:
         return text
     rules = _rules()
+    if idf is not None and not idf(tokenize(rules.inspectorate)):
+        return text
     if rules.areas.search(text):
         return rules.swap.sub(lambda m: rules.swaps[m.group().lower()], text)
     if re.search(re.escape(rules.headline), text, re.I):

@@ -44,5 +44,5 @@ def prepare_question(question: str, encoder: QueryEncoder, idf: Usage | None = N
     asked = check_question(question)
     text = in_documents_words(asked, idf)
     kind = question_type(text)
-    text = in_judgement_words(text, kind)
+    text = in_judgement_words(text, kind, idf)
     return Query(text, encoder.encode_query(text), tuple(tokenize(text)), kind, asked if asked != text else "")

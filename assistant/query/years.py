@@ -9,7 +9,8 @@ the last inspection in 2018, when ..." mentions the year and stays, but below th
 overall grade" wants the 2018 report's "Overall effectiveness Inadequate"). The order changes, not the evidence:
 the best logit of the passages that mention the year still decides whether to answer. So does, for a grade or a date, a
 sentence of the year's own report that only recalls an earlier year ("since the last inspection in 2016, when
-...", in the 2019 report). An undated document (a
+...", in the 2019 report). A grade question naming no year wants the latest judgement: the passages of older
+reports sit below those of the latest report that states one. An undated document (a
 Wikipedia paragraph, a note without a date) is never judged on a year it does not write.
 """
 
@@ -21,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from assistant.index.backend import IndexBackend
-from assistant.query.answer_types import DATE, GRADE
+from assistant.query.answer_types import DATE, GRADE, answer_spans
 from assistant.query.reading import context_ids
 from assistant.query.types import Candidates, Query
 
@@ -57,6 +58,8 @@ def year_marks(store: IndexBackend, doc_years: Sequence[frozenset[str]], query: 
     wanted = question_years(query.text)
     other, back = np.zeros(len(rows), dtype=bool), np.zeros(len(rows), dtype=bool)
     if not wanted:
+        if query.kind == GRADE:
+            back = older_judgements(store, query, cands, rows)
         return other, back
     for i, r in enumerate(rows):
         sid = int(cands.ids[r])
@@ -67,6 +70,19 @@ def year_marks(store: IndexBackend, doc_years: Sequence[frozenset[str]], query: 
         elif own and query.kind in _OF_ONE_INSPECTION:
             back[i] = recalls_earlier(store.sentence_text(sid), wanted)
     return other, back
+
+
+def older_judgements(store: IndexBackend, query: Query, cands: Candidates, rows: np.ndarray) -> np.ndarray:
+    """For a grade question naming no year, the read rows of dated documents older than the latest one whose
+    read rows state a judgement: "wakefield rating" wants the 2025 report's "Overall effectiveness Good" before
+    the 2022 report's "since the last inspection in 2018, when all aspects ... were judged inadequate"."""
+    dates = [store.docs[int(store.sent_doc[int(cands.ids[r])])].date for r in rows]
+    judged = [d for r, d in zip(rows, dates, strict=True)
+              if d and answer_spans(store.sentence_text(int(cands.ids[r])), GRADE, query.text)]
+    if not judged:
+        return np.zeros(len(rows), dtype=bool)
+    latest = max(judged)
+    return np.array([bool(d) and d < latest for d in dates], dtype=bool)
 
 
 def recalls_earlier(sentence: str, wanted: frozenset[str]) -> bool:
