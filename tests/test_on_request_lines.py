@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.api import Assistant
+from assistant.query.answer_types import question_type
 from assistant.query.on_request_lines import (
     asks_about_the_inspection,
     asks_for_contact,
@@ -73,6 +74,10 @@ def test_a_question_about_the_inspection_keeps_the_cover_page() -> None:
     assert asks_about_the_inspection("who wrote the report")
     assert not asks_about_the_inspection("Who leads bradford council?")
     assert not asks_about_the_inspection("when did the trust start")
+    assert not asks_about_the_inspection("what did inspectors say about care leavers in calderdale")
+    assert question_type("what did inspectors say about care leavers in calderdale") is None  # not a "who"
+    assert asks_about_the_inspection("Lead inspector calderdale 2018")
+    assert asks_about_the_inspection("calderdale inspection team") and asks_about_the_inspection("leeds 2018 dates")
 
 
 def test_who_leads_the_council_is_not_answered_with_the_lead_inspector(bundled_assistant: Assistant) -> None:

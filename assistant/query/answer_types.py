@@ -52,9 +52,11 @@ _NOT_NAME_WORDS = frozenset(
     Licence Crown Copyright Overall Effectiveness""".split()
 )
 
-_PERSON_Q = re.compile(r"^\s*(?:who|whom|whose)\b|\b(?:which|what)(?: [\w’']+){0,2} (?:person|inspector|"
-                       r"commissioner|minister|director|councillor|leader|chief executive|official)|\bname of\b"
-                       r"|\bnamed?\b|\bcalled\s*\??\s*$", re.I)
+_AUXILIARY = r"(?:did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)"  # "what did inspectors
+# say" asks what they found, not who they were
+_PERSON_Q = re.compile(rf"^\s*(?:who|whom|whose)\b|\b(?:which|what)(?: (?!{_AUXILIARY}\b)[\w’']+){{0,2}} "
+                       r"(?:person|inspector|commissioner|minister|director|councillor|leader|chief executive|official)"
+                       r"|\bname of\b|\bnamed?\b|\bcalled\s*\??\s*$", re.I)
 _ROLES = (r"(?:inspector|director|chief executive|leader|councillor|commissioner|minister|chair|chairman|chairwoman|"
           r"head|officer|member|manager|mayor|secretary)")
 _ASKS_WHO_Q = re.compile(rf"^\s*(?:who|whom)\b|\bnamed?\b(?: [\w’']+){{0,4}} {_ROLES}s?\b|"

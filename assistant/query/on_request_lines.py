@@ -12,10 +12,11 @@ in every report, and the learned ranker, fitted on Wikipedia, has no weight for 
 repeated lines that can answer, such as a grade table's row). So a line is dropped from the candidates by its
 form: a contact line holds a web address, an e-mail address, a copyright mark or a labelled phone number and,
 without those, is only a few words long; a cover line starts with an inspection label and a colon. A question
-about contact details ("ofsted phone number", "how do i complain") keeps the first kind; one that names the
-inspection, an inspector, a visit, a team, Ofsted, a date or the report ("who led the 2021 wakefield inspection",
-"when did ofsted go into leeds", "who headed the ofsted team", "who wrote the report") keeps the second: the
-rule is for questions that cannot be about the cover page ("who leads the council", "when did the trust start").
+about contact details ("ofsted phone number", "how do i complain") keeps the first kind; one that asks who or
+when of the inspection, an inspector, a visit, Ofsted or the report, or names the team or the dates ("who led the
+2021 wakefield inspection", "when did ofsted go into leeds", "who headed the ofsted team", "who wrote the
+report") keeps the second: the rule is for questions that cannot be about the cover page ("who leads the
+council", "when did the trust start", "what did inspectors say about care leavers").
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dataclasses import replace
 import numpy as np
 
 from assistant.index.backend import IndexBackend
+from assistant.query.answer_types import DATE, PERSON, question_type
 from assistant.query.types import Candidates
 
 _MARKERS = re.compile(r"(?:https?://|www\.)[^\s\"'<>()\[\]{},]+"  # an address ends at a quote or bracket
@@ -42,6 +44,7 @@ _COVER = re.compile(r"\s*(?:the inspection team\s+)?(?:(?:deputy\s+)?lead\s+(?:o
                     r"|inspection\s+dates?|dates?\s+of\s+(?:the\s+)?inspection)\s*:", re.IGNORECASE)
 _ASKS_INSPECTION = re.compile(r"\b(?:inspect\w*|hmi|visit\w*|team|ofsted|dates?|reports?|wrote|written|authors?)\b",
                               re.IGNORECASE)
+_NAMES_THE_COVER = re.compile(r"\b(?:hmi|team|dates?|wrote|written|authors?|names?|lead inspectors?)\b", re.IGNORECASE)
 CONTACT, COVER = 1, 2  # the kinds of line; 0: neither
 
 
@@ -67,7 +70,11 @@ def asks_for_contact(question: str) -> bool:
 
 
 def asks_about_the_inspection(question: str) -> bool:
-    return bool(_ASKS_INSPECTION.search(question))
+    """Whether the question is about who inspected or when: it names the inspection (or Ofsted, a visit, the
+    report...) and asks who or when, or names the team, an HMI, the dates or the report's authors. "What did
+    inspectors say about care leavers in calderdale" names the inspectors but asks what they found."""
+    return bool(_ASKS_INSPECTION.search(question)) and (
+        question_type(question) in (PERSON, DATE) or bool(_NAMES_THE_COVER.search(question)))
 
 
 class OnRequestLines:
