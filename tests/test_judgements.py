@@ -18,6 +18,9 @@ from assistant.query.judgements import in_judgement_words
     ("calderdale 2015 adoption rating", "calderdale 2015 adoption judgement"),  # an area: its own grade
     ("What overall effectiveness grade did Leeds get in 2022?", "What overall effectiveness grade did Leeds get "
                                                                 "in 2022?"),
+    ("is kirklees outstanding", "is kirklees outstanding overall effectiveness"),  # a yes/no question on a grade
+    ("was wakefield inadequate in 2018?", "was wakefield inadequate in 2018 overall effectiveness"),
+    ("is there a good school", "is there a good school"),  # "good" not as a grade
     ("the rate of children in care", "the rate of children in care"),  # a rate, not a rating
     ("how many children were adopted", "how many children were adopted"),
 ])
@@ -47,6 +50,12 @@ def test_a_rating_question_finds_the_headline_judgement(bundled_assistant: Assis
     top = answer.quotes[0]
     assert top.doc == "ofsted/ofsted-kirklees-05-august-2019.pdf" and "Overall effectiveness" in top.text
     assert top.highlight == "Requires improvement to be good"
+
+
+def test_a_yes_no_question_on_a_grade_gets_the_latest_judgement(bundled_assistant: Assistant) -> None:
+    answer = bundled_assistant.ask("is leeds outstanding")
+    assert answer.answered and answer.quotes[0].doc == "ofsted/ofsted-leeds-12-august-2025.pdf"
+    assert "Overall effectiveness Outstanding" in answer.quotes[0].text
 
 
 def test_the_grade_of_the_row_the_question_names_is_highlighted() -> None:
