@@ -5,8 +5,9 @@ judgement tables, one per report and question form, scored by rule (no gold answ
 
 For each of the bundled Ofsted reports (documents/ofsted/ofsted-<council>-<day>-<month>-<year>.pdf) and each form
 with a year ("{council} {year} rating", ...), a probe is right when the answer is given and its top quote is from
-that report and states the headline judgement ("Overall effectiveness ...", "The overall judgement is ...",
-"Children's services in X are ..."). For each council and each form without a year ("{council} rating"), right is
+that report and states the headline judgement ("Overall effectiveness <grade>", "The overall judgement is ...",
+"Children's services in X are ..."; not "... contribute to overall effectiveness are: 1. Children who need help
+and protection <grade>"). For each council and each form without a year ("{council} rating"), right is
 the same from the council's latest report. The year is the one in the file name (the publication's), as a user
 reading the list would type it. ``--code`` runs another checkout's question path (a git worktree of an older
 commit) over the same index, for before/after figures. These probes were written while changing the grade
@@ -25,8 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 FORMS_WITH_YEAR = ("{council} {year} rating", "what was {council} rated in {year}", "{council} ofsted grade {year}",
                    "what grade did {council} get in {year}")
 FORMS_WITHOUT_YEAR = ("{council} rating", "what is {council}'s ofsted grade")
-HEADLINE = re.compile(r"overall effectiveness|overall judgement|children[’']s services in .{0,60}\b(?:are|is|require)",
-                      re.IGNORECASE)
+_GRADE = r"(?:outstanding|good|requires? improvement|inadequate)"
+HEADLINE = re.compile(rf"overall effectiveness\W{{0,3}}{_GRADE}|{_GRADE} in (?:their|its) overall effectiveness"
+                      r"|overall judgement is|children[’']s services in .{0,60}\b(?:are|is|require)", re.IGNORECASE)
 
 
 def reports(folder: Path) -> list[tuple[str, str, str]]:

@@ -21,6 +21,7 @@ from assistant.query.judgements import in_judgement_words
     ("is kirklees outstanding", "is kirklees outstanding overall effectiveness"),  # a yes/no question on a grade
     ("was wakefield inadequate in 2018?", "was wakefield inadequate in 2018 overall effectiveness"),
     ("is there a good school", "is there a good school"),  # "good" not as a grade
+    ("which area did ofsted judge inadequate in 2015", "which area did ofsted judge inadequate in 2015"),
     ("the rate of children in care", "the rate of children in care"),  # a rate, not a rating
     ("how many children were adopted", "how many children were adopted"),
 ])
@@ -56,6 +57,18 @@ def test_a_yes_no_question_on_a_grade_gets_the_latest_judgement(bundled_assistan
     answer = bundled_assistant.ask("is leeds outstanding")
     assert answer.answered and answer.quotes[0].doc == "ofsted/ofsted-leeds-12-august-2025.pdf"
     assert "Overall effectiveness Outstanding" in answer.quotes[0].text
+
+
+def test_an_areas_grade_is_not_the_headline(bundled_assistant: Assistant) -> None:
+    """The 2015 Calderdale report's table starts "1. Children who need help and protection Requires Improvement";
+    "calderdale ofsted grade 2015" wants "The overall judgement is that children's services require improvement"."""
+    answer = bundled_assistant.ask("calderdale ofsted grade 2015")
+    assert answer.answered and answer.quotes[0].text.startswith("The overall judgement is")
+    trace = bundled_assistant.trace("calderdale ofsted grade 2015")
+    assert trace.read is not None and trace.read.looking_back is not None
+    moved = [bundled_assistant.store.sentence_text(int(trace.candidates.ids[r]))
+             for r, m in zip(trace.read.rows, trace.read.looking_back, strict=True) if m]
+    assert "1. Children who need help and protection Requires Improvement" in moved
 
 
 def test_the_grade_of_the_row_the_question_names_is_highlighted() -> None:

@@ -199,6 +199,11 @@ def answer_spans(text: str, kind: str | None, question: str = "") -> list[tuple[
     return fresh or ([] if kind == PERSON else spans)
 
 
+def grade_labels(text: str, spans: list[tuple[int, int]]) -> list[str]:
+    """Each grade span's label: the text between the grade before it (or its line's start) and itself."""
+    return [text[max(spans[k - 1][1] if k else 0, text.rfind("\n", 0, s) + 1):s] for k, (s, _) in enumerate(spans)]
+
+
 def labelled_like_the_question(text: str, spans: list[tuple[int, int]], question: str) -> list[tuple[int, int]]:
     """The grades of a judgements table row whose label shares the most words with the question, when any shares
     one: "The experiences and progress of children in care and care leavers Good Overall effectiveness
@@ -207,9 +212,6 @@ def labelled_like_the_question(text: str, spans: list[tuple[int, int]], question
     asked = set(tokenize(question))
     if not asked:
         return spans
-    shared = []
-    for k, (s, _) in enumerate(spans):
-        begin = max(spans[k - 1][1] if k else 0, text.rfind("\n", 0, s) + 1)
-        shared.append(len(asked & set(tokenize(text[begin:s]))))
+    shared = [len(asked & set(tokenize(label))) for label in grade_labels(text, spans)]
     best = max(shared)
     return [sp for sp, n in zip(spans, shared, strict=True) if n == best] if best else spans

@@ -17,8 +17,12 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+
+from assistant.index.backend import IndexBackend
 from assistant.index.lexical import tokenize
-from assistant.query.answer_types import GRADE
+from assistant.query.answer_types import GRADE, answer_spans, grade_labels
+from assistant.query.types import Candidates, Query
 from assistant.query.wording import WORDING_FILE, Usage
 
 
@@ -67,3 +71,20 @@ def in_judgement_words(text: str, kind: str | None, idf: Usage | None = None) ->
         return headed
     swapped = rules.swap.sub(lambda m: rules.swaps[m.group().lower()], text)
     return f"{swapped.rstrip(' ?.!')} {rules.headline}"
+
+
+def other_areas(store: IndexBackend, query: Query, cands: Candidates, rows: np.ndarray) -> np.ndarray:
+    """Per read row, for a question asking for the headline judgement (it reads "overall effectiveness" and names no
+    judged area): the sentence states the grade of a judged area and no grade of it is labelled overall ("The
+    judgements on areas of the service that contribute to overall effectiveness are: / 1. Children who need help
+    and protection Requires Improvement" for "calderdale 2015 rating"). The pipeline sets such rows below the
+    others, as it does a later report looking back: order only, the evidence is unchanged."""
+    rules = _rules()
+    marks = np.zeros(len(rows), dtype=bool)
+    if query.kind != GRADE or rules.headline not in query.text.lower() or rules.areas.search(query.text):
+        return marks
+    for i, r in enumerate(rows):
+        text = store.sentence_text(int(cands.ids[r]))
+        spans = answer_spans(text, GRADE, query.text) if rules.areas.search(text) else []
+        marks[i] = bool(spans) and not any("overall" in label.lower() for label in grade_labels(text, spans))
+    return marks

@@ -20,6 +20,7 @@ from assistant.config import AnswerSettings
 from assistant.index.backend import IndexBackend
 from assistant.query.decision import Decision, decide
 from assistant.query.highlight import SentenceHighlighter, best_span
+from assistant.query.judgements import other_areas
 from assistant.query.on_request_lines import OnRequestLines
 from assistant.query.params import Params, load_params
 from assistant.query.question import BadQuestion, QueryEncoder, prepare_question
@@ -193,6 +194,7 @@ class Pipeline:
         tries others), with the read candidates about another year below the rest, and the read candidates with
         that mark."""
         other, looking_back = year_marks(self.store, self._doc_years, query, cands, read.rows)
+        looking_back |= other_areas(self.store, query, cands, read.rows)
         raw = (ranker or self.ranker).logits(read.features)
         top = float(raw[~other].max()) if (~other).any() else None
         read = replace(read, other_year=other, looking_back=looking_back, top_logit=top)

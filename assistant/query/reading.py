@@ -47,7 +47,8 @@ class ReadCandidates:
     features: np.ndarray
     tokens: tuple[SentenceTokens | None, ...] = ()
     other_year: np.ndarray | None = None  # per row: about another year than the question's (query/years.py)
-    looking_back: np.ndarray | None = None  # per row: another year's report mentioning the question's year
+    looking_back: np.ndarray | None = None  # per row: second-hand for the question, set below the rest (years.py:
+    # a later report mentioning the question's year...; judgements.other_areas: an area's grade for the headline)
     top_logit: float | None = None  # the best logit of a row about the question's year: the evidence
 
     def tokens_by_sentence(self, cands: Candidates) -> dict[int, SentenceTokens]:
