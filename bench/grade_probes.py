@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 FORMS_WITH_YEAR = ("{council} {year} rating", "what was {council} rated in {year}", "{council} ofsted grade {year}",
                    "what grade did {council} get in {year}")
-FORMS_WITHOUT_YEAR = ("{council} rating", "what is {council}'s ofsted grade")
+FORMS_WITHOUT_YEAR = ("{council} rating", "what is {council}'s ofsted grade", "is {council} still inadequate")
 _GRADE = r"(?:outstanding|good|requires? improvement|inadequate)"
 HEADLINE = re.compile(rf"overall effectiveness\W{{0,3}}{_GRADE}|{_GRADE} in (?:their|its) overall effectiveness"
                       r"|overall judgement is|children[’']s services in .{0,60}\b(?:are|is|require)", re.IGNORECASE)

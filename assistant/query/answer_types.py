@@ -69,11 +69,11 @@ _NUMBER_Q = re.compile(rf"\bhow (?:many|much)\b|\b(?:what|which) {_COUNTED}\b|^\
                        r"[a-z-]{3,} rates?\b(?! (?:it|them|the|its|their|services?|[a-z]+'s)\b)", re.I)
 _GRADE_Q = re.compile(r"\b(?:grades?|graded|rate|rated|ratings?|judge[ds]?|judgements?|judgments?|verdicts?|"
                       r"overall effectiveness)\b|\bhow (?:did|does|do|has|have|is|are|was|were)\b(?: [\w’']+){1,4} "
-                      r"(?:do|doing|done|fare|fared|faring)(?= (?:on|in|at|with|for|overall)\b|\s*[?.!]?\s*$)"
-                      # a yes/no question ending on a grade: "is bradford still inadequate", "is leeds outstanding?"
-                      r"|^\s*(?:is|are|was|were)\b(?: [\w’']+){1,7} (?:outstanding|good|inadequate|"
-                      r"requires? improvement(?: to be good)?)(?: (?:now|still|overall|rated|judged|by ofsted))*"
-                      r"(?: in (?:[a-z]+ )?(?:19|20)\d\d)?\s*[?.!]?\s*$", re.I)
+                      r"(?:do|doing|done|fare|fared|faring)(?= (?:on|in|at|with|for|overall)\b|\s*[?.!]?\s*$)", re.I)
+# a yes/no question ending on a grade: "is bradford still inadequate", "is leeds outstanding?"
+YES_NO_GRADE_Q = re.compile(r"^\s*(?:is|are|was|were)\b(?: [\w’']+){1,7} (?P<grade>outstanding|good|inadequate|"
+                            r"requires? improvement(?: to be good)?)(?: (?:now|still|overall|rated|judged|by ofsted))*"
+                            r"(?: in (?:[a-z]+ )?(?:19|20)\d\d)?\s*[?.!]?\s*$", re.I)
 
 # Questions typed as keywords ("bradford social worker salary", "leeds inspection dates", "wakefield lead
 # inspector 2013"): no question word or auxiliary verb starts them, so a noun says what is wanted. Only read when
@@ -125,7 +125,8 @@ def holds_figure_kind(text: str, kind: str) -> bool:
     return bool((_MONEY if kind == MONEY else _SHARE).search(text))
 
 
-_CUES = ((_NUMBER_Q, NUMBER), (_DATE_Q, DATE), (_PERSON_Q, PERSON), (_GRADE_Q, GRADE), (_AGE_Q, NUMBER))
+_CUES = ((_NUMBER_Q, NUMBER), (_DATE_Q, DATE), (_PERSON_Q, PERSON), (_GRADE_Q, GRADE), (YES_NO_GRADE_Q, GRADE),
+         (_AGE_Q, NUMBER))
 _KEYWORD_CUES = ((_KEYWORD_NUMBER, NUMBER), (_KEYWORD_DATE, DATE), (_KEYWORD_PERSON, PERSON))
 
 

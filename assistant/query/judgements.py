@@ -21,7 +21,7 @@ import numpy as np
 
 from assistant.index.backend import IndexBackend
 from assistant.index.lexical import tokenize
-from assistant.query.answer_types import GRADE, answer_spans, grade_labels
+from assistant.query.answer_types import GRADE, YES_NO_GRADE_Q, answer_spans, grade_labels
 from assistant.query.types import Candidates, Query
 from assistant.query.wording import WORDING_FILE, Usage
 
@@ -53,8 +53,10 @@ def in_judgement_words(text: str, kind: str | None, idf: Usage | None = None) ->
     """``text`` in the judgements' words when it asks for a grade. Naming a judged area (adoption, care leavers,
     leaders...), its "rating" becomes "judgement"; naming none, it asks for the headline judgement: the word for
     the grade gives way to "overall effectiveness" ("kirklees 2016 rating" -> "kirklees 2016 overall
-    effectiveness"; "judgement" itself would pull "the graded judgement for adoption performance"), or, with no
-    such word ("how was wakefield rated in 2016"), the headline is added after the question. With ``idf`` (the
+    effectiveness"; "judgement" itself would pull "the graded judgement for adoption performance"), a yes/no
+    question's grade gives way to it too ("is bradford still inadequate" -> "is bradford still overall
+    effectiveness": the grade asked about would pull the reports that gave it, not the latest), or, with no such
+    word ("how was wakefield rated in 2016"), the headline is added after the question. With ``idf`` (the
     documents' word use), only where the documents use the word "Ofsted": over Wikipedia, "What was Manning's
     passer rating?" keeps its rating."""
     if kind != GRADE:
@@ -66,6 +68,9 @@ def in_judgement_words(text: str, kind: str | None, idf: Usage | None = None) ->
         return rules.swap.sub(lambda m: rules.swaps[m.group().lower()], text)
     if re.search(re.escape(rules.headline), text, re.I):
         return text
+    yes_no = YES_NO_GRADE_Q.match(text)
+    if yes_no:  # the judgement answers it, whichever grade: "is bradford still inadequate" -> the latest judgement
+        return text[:yes_no.start("grade")] + rules.headline + text[yes_no.end("grade"):]
     headed = rules.nouns.sub(rules.headline, text, count=1)
     if headed != text:
         return headed
