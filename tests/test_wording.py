@@ -18,6 +18,7 @@ from assistant.query.wording import WORDING_FILE, in_documents_words
     ("bradford hiring problems", "bradford recruitment problems"),
     ("foster  parents in wakefield", "foster carers in wakefield"),  # a phrase, whatever the spacing
     ("care homes in bradford", "children's homes in bradford"),
+    ("who inspected calderdale in 2015", "who was the lead inspector who inspected calderdale in 2015"),
     ("skids and kids-club", "skids and kids-club"),  # whole words only
     ("how many children are in care", "how many children are in care"),  # nothing to change
 ])
