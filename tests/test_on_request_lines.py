@@ -77,6 +77,7 @@ def test_a_question_about_the_inspection_keeps_the_cover_page() -> None:
     assert not asks_about_the_inspection("what did inspectors say about care leavers in calderdale")
     assert question_type("what did inspectors say about care leavers in calderdale") is None  # not a "who"
     assert asks_about_the_inspection("Lead inspector calderdale 2018")
+    assert question_type("bradford 2018 inspectors") == "person"  # keywords ending on a role, plural too
     assert asks_about_the_inspection("calderdale inspection team") and asks_about_the_inspection("leeds 2018 dates")
 
 

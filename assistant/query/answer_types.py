@@ -86,7 +86,7 @@ _KEYWORD_MONEY = re.compile(r"\b(?:cost|costs|price|salary|salaries|wages?|fees?
 _KEYWORD_NUMBER = re.compile(r"\b(?:numbers|total|count|age)\b", re.I)
 _KEYWORD_DATE = re.compile(r"\b(?:dates?|month|deadline)\b|(?<!last )(?<!this )(?<!next )(?<!per )(?<!each )"
                            r"(?<!every )(?<!a )\byear\b(?!\s*\d)", re.I)
-_KEYWORD_PERSON = re.compile(rf"\b(?:{_ROLES}|dcs)(?:’s|'s)?(?:\s+name)?(?:\s+(?:19|20)\d\d)?\s*\??\s*$|"
+_KEYWORD_PERSON = re.compile(rf"\b(?:{_ROLES}|dcs)(?:’s|'s|s)?(?:\s+names?)?(?:\s+(?:19|20)\d\d)?\s*\??\s*$|"
                              rf"^\s*(?:the\s+)?(?:lead\s+)?(?:{_ROLES}|dcs) (?:of|for|at)\b", re.I)
 _COUNT_Q = re.compile(r"\bhow many\b(?! (?:per ?cent|percent))|\bnumbers? of\b|\bnumbers\b", re.I)
 _AGE_Q = re.compile(r"\b(?:what|which) age\b|\bhow old\b", re.I)
