@@ -1,5 +1,5 @@
 """A question for a grade put in the words of Ofsted's judgements ("kirklees 2019 rating" -> "kirklees 2019
-judgement overall effectiveness").
+overall effectiveness"), and, for the headline judgement, an area's grade set below.
 
 Why: users ask for a council's "rating" or "grade"; the reports state it in a judgements table whose row reads
 "Overall effectiveness Requires improvement to be good". BM25 stems "rating" and "rated" to "rate" (so the
@@ -23,7 +23,7 @@ from assistant.index.backend import IndexBackend
 from assistant.index.lexical import tokenize
 from assistant.query.answer_types import GRADE, YES_NO_GRADE_Q, answer_spans, grade_labels
 from assistant.query.types import Candidates, Query
-from assistant.query.wording import WORDING_FILE, Usage
+from assistant.query.wording import WORDING_FILE, Usage, words_pattern
 
 
 @dataclass(frozen=True)
@@ -31,22 +31,19 @@ class _Rules:
     swaps: dict[str, str]  # "rating" -> "judgement": the grade sense of a word whose stem is also a rate's
     swap: re.Pattern[str]
     headline: str  # what the reports call the headline judgement
+    named: re.Pattern[str]  # the headline itself, in a question
     nouns: re.Pattern[str]  # the words for a grade itself, which give way to the headline
     areas: re.Pattern[str]  # the judged areas: a question naming one wants that area's grade
     inspectorate: str  # the rules hold only where the documents use this word
-
-
-def _words(words: list[str]) -> re.Pattern[str]:
-    alternation = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?<![\w’'-])(?:{alternation})(?![\w’'-])", re.I)
 
 
 @lru_cache(maxsize=1)
 def _rules() -> _Rules:
     rules = json.loads(WORDING_FILE.read_text(encoding="utf-8"))["grade_questions"]
     swaps: dict[str, str] = rules["words"]
-    return _Rules({k.lower(): v for k, v in swaps.items()}, _words(list(swaps)), rules["headline"],
-                  _words(rules["headline_nouns"]), _words(rules["areas"]), rules["only_where_documents_use"])
+    return _Rules({k.lower(): v for k, v in swaps.items()}, words_pattern(list(swaps)), rules["headline"],
+                  words_pattern([rules["headline"]]), words_pattern(rules["headline_nouns"]),
+                  words_pattern(rules["areas"]), rules["only_where_documents_use"])
 
 
 def in_judgement_words(text: str, kind: str | None, idf: Usage | None = None) -> str:
@@ -66,7 +63,7 @@ def in_judgement_words(text: str, kind: str | None, idf: Usage | None = None) ->
         return text
     if rules.areas.search(text):
         return rules.swap.sub(lambda m: rules.swaps[m.group().lower()], text)
-    if re.search(re.escape(rules.headline), text, re.I):
+    if rules.named.search(text):
         return text
     yes_no = YES_NO_GRADE_Q.match(text)
     if yes_no:  # the judgement answers it, whichever grade: "is bradford still inadequate" -> the latest judgement
@@ -86,7 +83,7 @@ def other_areas(store: IndexBackend, query: Query, cands: Candidates, rows: np.n
     others, as it does a later report looking back: order only, the evidence is unchanged."""
     rules = _rules()
     marks = np.zeros(len(rows), dtype=bool)
-    if query.kind != GRADE or rules.headline not in query.text.lower() or rules.areas.search(query.text):
+    if query.kind != GRADE or not rules.named.search(query.text) or rules.areas.search(query.text):
         return marks
     for i, r in enumerate(rows):
         text = store.sentence_text(int(cands.ids[r]))

@@ -24,12 +24,17 @@ Usage = Callable[[list[str]], dict[str, float]]  # stemmed tokens -> the IDF of 
 WORDING_FILE = Path(__file__).with_name("wording.json")
 
 
+def words_pattern(words: list[str]) -> re.Pattern[str]:
+    """Any of ``words`` (or phrases, whatever their spacing) as a whole word, without regard to case; the longest
+    first, so "foster parents" wins over "foster parent"."""
+    alternation = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![\w’'-])(?:{alternation})(?![\w’'-])", re.I)
+
+
 @lru_cache(maxsize=1)
 def _pattern() -> tuple[re.Pattern[str], dict[str, str]]:
     words: dict[str, str] = json.loads(WORDING_FILE.read_text(encoding="utf-8"))["words"]
-    keys = sorted(words, key=len, reverse=True)  # "foster parents" before "foster parent"
-    alternation = "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in keys)
-    return re.compile(rf"(?<![\w’'-])(?:{alternation})(?![\w’'-])", re.I), {k.lower(): v for k, v in words.items()}
+    return words_pattern(list(words)), {k.lower(): v for k, v in words.items()}
 
 
 def _rarest(tokens: set[str], idf: Usage) -> float:

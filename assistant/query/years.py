@@ -7,11 +7,11 @@ neighbours does not mention one either: then it reports another inspection's fac
 the last inspection in 2018, when ..." mentions the year and stays, but below the passages of a document about
 2018 itself: a later report looking back is second-hand where the year's own report is read ("wakefield 2018
 overall grade" wants the 2018 report's "Overall effectiveness Inadequate"). The order changes, not the evidence:
-the best logit of the passages that mention the year still decides whether to answer. So does, for a grade or a date, a
-sentence of the year's own report that only recalls an earlier year ("since the last inspection in 2016, when
-...", in the 2019 report). A grade question naming no year wants the latest judgement: the passages of older
-reports sit below those of the latest report that states one. An undated document (a
-Wikipedia paragraph, a note without a date) is never judged on a year it does not write.
+the best logit of the passages that mention the year still decides whether to answer. So does, for a grade or
+a date, a sentence of the year's own report that only recalls an earlier year ("since the last inspection in
+2016, when ...", in the 2019 report). A grade question naming no year wants the latest judgement: the passages of
+older reports sit below those of the latest report that states one. An undated document (a Wikipedia paragraph,
+a note without a date) is never judged on a year it does not write.
 """
 
 from __future__ import annotations
