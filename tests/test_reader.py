@@ -137,6 +137,32 @@ def test_keyword_forms_read_as_users_type_and_keep_the_constraints() -> None:
     assert keyword_form("What is it?", True) is None  # too little left
 
 
+@pytest.mark.skipif(not (squad_data() / "squad" / "dev-v1.1.json").is_file(),
+                    reason="SQuAD not found (../shared/bench or $ASSISTANT_BENCH_DATA)")
+def test_topic_forms_name_the_article_and_keep_the_question() -> None:
+    from training.data import load_squad
+    from training.groups import GroupMaker, topical_form
+
+    assert topical_form("Who led the army?", "Normans", 0, False) == "Who led the army in Normans?"
+    assert topical_form("Who led the army?", "Super_Bowl_50", 1, True) == "super bowl 50 Who led the army?"
+    assert topical_form("Who led the army?", "Normans", 2, False) == "Who led the army, Normans?"
+    assert topical_form("What did the Normans build?", "Normans", 0, False) is None  # the topic is already named
+    data = load_squad(squad_data(), max_articles=1)
+    maker = GroupMaker(data, 4, random.Random(0))
+    plain = GroupMaker(data, 4, random.Random(0)).epoch(data.train[:20], 0.5)
+    named = maker.epoch(data.train[:20], 0.5, topic_rate=1.0)
+    assert len(named) == len(plain)
+    by_candidates = {(g.candidates, g.target, g.kind): g.question for g in plain}
+    changed = 0
+    for g in named:  # the same groups (in another shuffle): only the question may name its topic
+        before = by_candidates[(g.candidates, g.target, g.kind)]
+        if g.question != before:
+            changed += 1
+            assert before.strip().rstrip("?").rstrip() in g.question
+            assert g.candidates[0].title.lower() in g.question.lower()
+    assert changed  # the title is named where it was not
+
+
 @pytest.mark.skipif(not (squad_data() / "scifact" / "corpus.jsonl").is_file(),
                     reason="SciFact not found (../shared/bench or $ASSISTANT_BENCH_DATA)")
 def test_scifact_halves_share_no_abstract_and_weak_labels_come_from_cited_abstracts() -> None:

@@ -92,6 +92,9 @@ def write_card(path: Path, report: dict[str, Any]) -> None:
         + (f"; {cfg['keyword_rate']:.0%} of all groups ask their question in keyword form (function words and "
            "punctuation dropped, lower case, the question word kept half of the time: 'who normans leader 1066'), "
            "as users type" if cfg.get("keyword_rate") else "")
+        + (f"; {cfg['topic_rate']:.0%} of all groups name their article's title in the question ('... in Normans?', "
+           "'normans ...?', '..., Normans?'), as users name the subject a sentence leaves to its document, so that a "
+           "question word held only by the title is not read as a mismatch" if cfg.get("topic_rate") else "")
         + ". Negatives: other sentences of the paragraph, then sentences of other paragraphs "
         "of the article sharing most words with the question. " + _scifact_line(cfg, tr)
         + " No `eval/` gold set was used.",

@@ -17,6 +17,16 @@ its question in keyword form: its words without function words and punctuation, 
 kept at the front half of the time (``keyword_form``). Measured at 0.3 (2026-12-02): the reader alone picked
 better (keyword questions 0.56, SQuAD closed 0.816 against 0.800) but the product's ranker over it did not (tuning
 halves and SQuAD report figures flat or lower, README), so the shipped reader is trained without it (rate 0).
+
+Topic words: SQuAD questions are written looking at the paragraph, so nearly every content word of a question is in
+its answer sentence, and a reader trained on them alone learns that a question word missing from the sentence
+means "not the answer". People name the subject the sentence leaves to its document: "who carried out the
+independent review into child sexual exploitation in bradford" over "... carried out independently by Clare
+Hyde MBE." (the shipped reader: +3.1 for "who carried out the independent review?", -3.2 with the topic added).
+So a share of groups (``topic_rate``) name their article's title in the question (``topical_form``: "... in
+Normans?", "normans ...?", "..., Normans?"); every candidate of a group comes from that article and carries the
+title, so the topic cannot tell them apart, only the sentence can. Applied alike to answerable, unanswerable and
+adversarial groups, so naming a topic says nothing about whether any candidate answers.
 """
 
 from __future__ import annotations
@@ -58,6 +68,18 @@ def keyword_form(question: str, keep_question_word: bool) -> str | None:
     if keep_question_word and tokens and tokens[0].lower() in _QUESTION_WORDS:
         kept.insert(0, tokens[0].lower())
     return " ".join(kept)
+
+
+_TOPIC_FORMS = ("{q} in {t}?", "{t} {q}?", "{q}, {t}?")
+
+
+def topical_form(question: str, title: str, form: int, lower: bool) -> str | None:
+    """The question naming ``title`` in one of _TOPIC_FORMS; None when the question already holds every word of
+    the title (nothing to add)."""
+    if not words(title) - words(question):
+        return None
+    topic = title.replace("_", " ").strip()
+    return _TOPIC_FORMS[form].format(q=question.strip().rstrip("?").rstrip(), t=topic.lower() if lower else topic)
 
 
 def words(text: str) -> frozenset[str]:
@@ -135,9 +157,18 @@ class GroupMaker:
         short = keyword_form(group.question, self.rng.random() < 0.5)
         return group if short is None else Group(short, group.candidates, group.target, group.kind)
 
-    def epoch(self, questions: list[Question], adversarial_rate: float, keyword_rate: float = 0.0) -> list[Group]:
+    def topical(self, group: Group, rate: float) -> Group:
+        """``group`` naming its article's title in the question, for a ``rate`` share of groups."""
+        if rate <= 0 or self.rng.random() >= rate or not group.candidates:
+            return group
+        form = topical_form(group.question, group.candidates[0].title, self.rng.randrange(len(_TOPIC_FORMS)),
+                            self.rng.random() < 0.5)
+        return group if form is None else Group(form, group.candidates, group.target, group.kind)
+
+    def epoch(self, questions: list[Question], adversarial_rate: float, keyword_rate: float = 0.0,
+              topic_rate: float = 0.0) -> list[Group]:
         """One shuffled pass: every question once, plus an adversarial twin for a share of answerable ones; a
-        ``keyword_rate`` share of all of them asked in keyword form."""
+        ``keyword_rate`` share of all of them asked in keyword form, a ``topic_rate`` share naming their topic."""
         out: list[Group] = []
         for q in questions:
             if q.positives:
@@ -149,5 +180,6 @@ class GroupMaker:
             else:
                 out.append(self.unanswerable(q))
         out = [self.keyworded(g, keyword_rate) for g in out]
+        out = [self.topical(g, topic_rate) for g in out]
         self.rng.shuffle(out)
         return out

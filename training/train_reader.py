@@ -51,6 +51,7 @@ class TrainConfig:
     adversarial_rate: float = 0.5
     keyword_rate: float = 0.0  # share of groups asked in keyword form (training/groups.py); 0.3 was tried on
     # 2026-12-02 and not shipped: reader alone better on SQuAD and on keyword questions, the product not (README)
+    topic_rate: float = 0.0  # share of groups naming their article's title in the question (training/groups.py)
     seed: int = 13
     threads: int = 1
     max_seconds: float = 4200.0  # a safety stop on a busy machine; the schedule assumes `steps`
@@ -103,7 +104,8 @@ class Trainer:
     def _make_epoch(self, epoch: int) -> list:
         """Epoch ``epoch``'s groups, from its own seed: a resumed run rebuilds exactly the same stream."""
         maker = GroupMaker(self.data, self.cfg.group_size, random.Random(self.cfg.seed * 1000 + epoch))
-        groups = maker.epoch(self.data.train, self.cfg.adversarial_rate, self.cfg.keyword_rate)
+        groups = maker.epoch(self.data.train, self.cfg.adversarial_rate, self.cfg.keyword_rate,
+                             self.cfg.topic_rate)
         if self.claims and self.cfg.scifact_repeat:  # its own stream: without claims the SQuAD stream is unchanged
             rng = random.Random(self.cfg.seed * 1000 + epoch + 500)
             groups += claim_groups(self.claims, self.cfg.group_size, self.cfg.scifact_repeat, rng)
@@ -204,7 +206,7 @@ def parse_args() -> argparse.Namespace:
     for name, kind in (("steps", int), ("layers", int), ("max-length", int), ("group-size", int),
                        ("groups-per-step", int), ("max-seconds", float), ("seed", int), ("threads", int),
                        ("eval-questions", int), ("input-format", int), ("lr", float), ("fold", str),
-                       ("keyword-rate", float), ("scifact-repeat", int), ("max-claims", int)):
+                       ("keyword-rate", float), ("topic-rate", float), ("scifact-repeat", int), ("max-claims", int)):
         ap.add_argument(f"--{name}", type=kind, default=None)
     return ap.parse_args()
 
