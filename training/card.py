@@ -60,6 +60,17 @@ def _licence_line(tr: dict[str, Any]) -> str:
             + ("; SciFact claims (CC BY 4.0) and abstracts (ODC-By 1.0, S2ORC)." if tr.get("scifact_claims") else "."))
 
 
+def _question_forms(cfg: dict[str, Any]) -> str:
+    """The data line's words on the groups asked in another form than SQuAD's (training/groups.py)."""
+    return ((f"; {cfg['keyword_rate']:.0%} of all groups ask their question in keyword form (function words and "
+             "punctuation dropped, lower case, the question word kept half of the time: 'who normans leader 1066'), "
+             "as users type" if cfg.get("keyword_rate") else "")
+            + (f"; {cfg['topic_rate']:.0%} of all groups name their article's title in the question ('... in "
+               "Normans?', 'normans ...?', '..., Normans?'), as users name the subject a sentence leaves to its "
+               "document, so that a question word held only by the title is not read as a mismatch"
+               if cfg.get("topic_rate") else ""))
+
+
 def write_card(path: Path, report: dict[str, Any]) -> None:
     cfg, tr, fig = report["config"], report["training"], report["figures"]
     agree = fig.get("int8_vs_fp32", {})
@@ -89,12 +100,7 @@ def write_card(path: Path, report: dict[str, Any]) -> None:
         "duplicating v1.1 dropped), plus adversarial twins (a year, number or name of the question swapped for "
         f"one of the same article that the paragraph lacks, labelled 'none answers') for {cfg['adversarial_rate']:.0%}"
         " of answerable ones"
-        + (f"; {cfg['keyword_rate']:.0%} of all groups ask their question in keyword form (function words and "
-           "punctuation dropped, lower case, the question word kept half of the time: 'who normans leader 1066'), "
-           "as users type" if cfg.get("keyword_rate") else "")
-        + (f"; {cfg['topic_rate']:.0%} of all groups name their article's title in the question ('... in Normans?', "
-           "'normans ...?', '..., Normans?'), as users name the subject a sentence leaves to its document, so that a "
-           "question word held only by the title is not read as a mismatch" if cfg.get("topic_rate") else "")
+        + _question_forms(cfg)
         + ". Negatives: other sentences of the paragraph, then sentences of other paragraphs "
         "of the article sharing most words with the question. " + _scifact_line(cfg, tr)
         + " No `eval/` gold set was used.",
