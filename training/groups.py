@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.folding import fold
 from assistant.reader.inputs import Candidate
@@ -80,6 +80,11 @@ def topical_form(question: str, title: str, form: int, lower: bool) -> str | Non
         return None
     topic = title.replace("_", " ").strip()
     return _TOPIC_FORMS[form].format(q=question.strip().rstrip("?").rstrip(), t=topic.lower() if lower else topic)
+
+
+def _asking(group: Group, question: str | None) -> Group:
+    """``group`` with its question asked as ``question`` (unchanged when there is none)."""
+    return group if question is None else replace(group, question=question)
 
 
 def words(text: str) -> frozenset[str]:
@@ -154,16 +159,14 @@ class GroupMaker:
         """``group`` asked in keyword form, for a ``rate`` share of groups (when a keyword form exists)."""
         if rate <= 0 or self.rng.random() >= rate:
             return group
-        short = keyword_form(group.question, self.rng.random() < 0.5)
-        return group if short is None else Group(short, group.candidates, group.target, group.kind)
+        return _asking(group, keyword_form(group.question, self.rng.random() < 0.5))
 
     def topical(self, group: Group, rate: float) -> Group:
         """``group`` naming its article's title in the question, for a ``rate`` share of groups."""
         if rate <= 0 or self.rng.random() >= rate or not group.candidates:
             return group
-        form = topical_form(group.question, group.candidates[0].title, self.rng.randrange(len(_TOPIC_FORMS)),
-                            self.rng.random() < 0.5)
-        return group if form is None else Group(form, group.candidates, group.target, group.kind)
+        return _asking(group, topical_form(group.question, group.candidates[0].title,
+                                           self.rng.randrange(len(_TOPIC_FORMS)), self.rng.random() < 0.5))
 
     def epoch(self, questions: list[Question], adversarial_rate: float, keyword_rate: float = 0.0,
               topic_rate: float = 0.0) -> list[Group]:
