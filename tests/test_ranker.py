@@ -150,6 +150,30 @@ def test_keyword_twins_add_to_the_training_asks_and_change_nothing_else() -> Non
     assert all("?" not in a.text and a.text == a.text.lower() for a in added)
 
 
+
+@pytest.mark.skipif(not (squad_data() / "squad" / "dev-v1.1.json").is_file(),
+                    reason="SQuAD dev sets not found (../shared/bench or $ASSISTANT_BENCH_DATA)")
+def test_topic_twins_name_the_article_for_every_kind_and_change_nothing_else() -> None:
+    """A topic rate adds, right after an open ask, its twin naming the article's title, with the same kind and
+    answers (answerable, unanswerable and adversarial alike); the other asks stay as they were."""
+    from training.data import load_squad
+    from training.groups import words
+    from training.ranker_data import asks_for
+
+    data = load_squad(max_articles=1)
+    plain = asks_for(data, data.train, 7, 0.5, 0.5)
+    twinned = asks_for(data, data.train, 7, 0.5, 0.5, topic_rate=1.0)
+    added = [(i, a) for i, a in enumerate(twinned) if a not in plain]
+    assert [a for a in twinned if a in plain] == plain and added
+    for i, twin in added:
+        source = twinned[i - 1]
+        title = data.paragraphs[twin.pid].title
+        assert not twin.closed and not source.closed and (twin.pid, twin.answers, twin.kind) == (
+            source.pid, source.answers, source.kind)
+        assert words(title) <= words(twin.text) and not words(title) <= words(source.text)
+    assert {a.kind for _, a in added} >= {"answerable", "adversarial"}
+
+
 def _damaged_reader(tmp_path: Path) -> Path:
     folder = copy_reader_model(tmp_path / "reader")
     model = folder / "reader-int8.onnx"

@@ -48,6 +48,8 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--closed-rate", type=float, default=0.5)
     ap.add_argument("--keyword-rate", type=float, default=0.0,
                     help="share of answerable training questions also asked as keywords (ranker_data.asks_for)")
+    ap.add_argument("--topic-rate", type=float, default=0.0,
+                    help="share of open training asks also asked naming their article (ranker_data.asks_for)")
     ap.add_argument("--rows-cache", type=Path, default=None, help="folder of collected rows (npz), reused when present")
     ap.add_argument("--max-questions", type=int, default=0, help="read at most this many questions per half")
     ap.add_argument("--fold-readers", type=Path, nargs="*", default=[],
@@ -87,11 +89,12 @@ def rows_for(args: argparse.Namespace, index_dir: Path, data, questions, seed: i
     when the product's stages change)."""
     tag = "-crossfit" if name == "training" and args.fold_readers else ""
     tag += f"-kw{args.keyword_rate}" if name == "training" and args.keyword_rate else ""
+    tag += f"-topic{args.topic_rate}" if name == "training" and args.topic_rate else ""
     cached = args.rows_cache / f"{name}-k{args.read_k}{tag}.npz" if args.rows_cache else None
     if cached is not None and cached.is_file():
         return Rows.load(cached)
     asks = asks_for(data, questions, seed, adversarial_rate, closed_rate,
-                    args.keyword_rate if name == "training" else 0.0)
+                    args.keyword_rate if name == "training" else 0.0, args.topic_rate if name == "training" else 0.0)
     if args.max_questions:
         asks = asks[: args.max_questions]
     print(f"{name}: {len(asks)} questions to read", flush=True)

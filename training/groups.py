@@ -82,6 +82,11 @@ def topical_form(question: str, title: str, form: int, lower: bool) -> str | Non
     return _TOPIC_FORMS[form].format(q=question.strip().rstrip("?").rstrip(), t=topic.lower() if lower else topic)
 
 
+def drawn_topical_form(question: str, title: str, rng: random.Random) -> str | None:
+    """``topical_form`` with its form and casing drawn from ``rng`` (the reader's groups and the ranker's asks)."""
+    return topical_form(question, title, rng.randrange(len(_TOPIC_FORMS)), rng.random() < 0.5)
+
+
 def _asking(group: Group, question: str | None) -> Group:
     """``group`` with its question asked as ``question`` (unchanged when there is none)."""
     return group if question is None else replace(group, question=question)
@@ -165,8 +170,7 @@ class GroupMaker:
         """``group`` naming its article's title in the question, for a ``rate`` share of groups."""
         if rate <= 0 or self.rng.random() >= rate or not group.candidates:
             return group
-        return _asking(group, topical_form(group.question, group.candidates[0].title,
-                                           self.rng.randrange(len(_TOPIC_FORMS)), self.rng.random() < 0.5))
+        return _asking(group, drawn_topical_form(group.question, group.candidates[0].title, self.rng))
 
     def epoch(self, questions: list[Question], adversarial_rate: float, keyword_rate: float = 0.0,
               topic_rate: float = 0.0) -> list[Group]:

@@ -26,7 +26,7 @@ from assistant.index.backend import IndexBackend
 from assistant.query.pipeline import Pipeline
 from bench.public_data import squad_doc_name
 from training.data import Question, SquadData, constraints
-from training.groups import GroupMaker, keyword_form
+from training.groups import GroupMaker, drawn_topical_form, keyword_form
 
 KINDS = ("answerable", "unanswerable", "adversarial")
 
@@ -97,13 +97,17 @@ def other_article_swap(q: Question, data: SquadData, rng: random.Random) -> str 
 
 
 def asks_for(data: SquadData, questions: list[Question], seed: int, adversarial_rate: float,
-             closed_rate: float, keyword_rate: float = 0.0) -> list[Ask]:
+             closed_rate: float, keyword_rate: float = 0.0, topic_rate: float = 0.0) -> list[Ask]:
     """Each question open, a share of them closed too, adversarial twins for a share of answerable ones, and
     keyword twins ("wakefield 2018 overall grade", groups.keyword_form) for ``keyword_rate`` of the answerable
-    ones, asked open: people type keywords, SQuAD writes full questions. The twins draw from their own seeded
-    stream, so a rate of 0 gives exactly the asks it gave before."""
+    ones, asked open: people type keywords, SQuAD writes full questions. Topic twins (groups.topical_form: the
+    question naming its article's title, "... in Normans?") for ``topic_rate`` of every open ask, answerable,
+    unanswerable and adversarial alike: people name the subject a sentence leaves to its document, and the reader
+    punishes a question word its sentence lacks, so the ranker must see how far to trust it then. The twins draw
+    from their own seeded streams, so rates of 0 give exactly the asks they gave before."""
     rng = random.Random(seed)
     keyword_rng = random.Random(seed + 7919)
+    topic_rng = random.Random(seed + 104729)
     maker = GroupMaker(data, 1, rng)
     out: list[Ask] = []
     for q in questions:
@@ -119,6 +123,19 @@ def asks_for(data: SquadData, questions: list[Question], seed: int, adversarial_
             keywords = keyword_form(q.text, keyword_rng.random() < 0.5)
             if keywords is not None:
                 out.append(Ask(keywords, q.pid, q.answers, "answerable", False, q.version))
+    return _with_topics(out, data, topic_rng, topic_rate) if topic_rate else out
+
+
+def _with_topics(asks: list[Ask], data: SquadData, rng: random.Random, rate: float) -> list[Ask]:
+    """``asks`` with a topic twin (asked open) after a ``rate`` share of the open ones (see ``asks_for``)."""
+    out: list[Ask] = []
+    for ask in asks:
+        out.append(ask)
+        if ask.closed or rng.random() >= rate:
+            continue
+        text = drawn_topical_form(ask.text, data.paragraphs[ask.pid].title, rng)
+        if text is not None:
+            out.append(replace(ask, text=text))
     return out
 
 
