@@ -42,6 +42,41 @@ def folders() -> tuple[Path, Path]:
 
 
 @dataclass
+class BuildJob:
+    """An index build in a thread of its own. Why not in the script run of the session that asked: Streamlit stops
+    a session's script when its tab is closed or reloaded, which stopped the build with it, so a user who reloaded
+    during the first two minutes of indexing started them again (measured: the build's CPU time stood still once
+    the tab closed). Here the build goes on without any session, and the next session follows it."""
+
+    thread: threading.Thread | None = None
+    done: int = 0
+    total: int = 0
+    report: BuildReport | None = None
+    error: Exception | None = None
+
+    @classmethod
+    def start(cls, assistant: Assistant, docs_dir: Path) -> BuildJob:
+        job = cls()
+
+        def progress(done: int, total: int) -> None:
+            job.done, job.total = done, total
+
+        def run() -> None:
+            try:
+                job.report = assistant.build(docs_dir, on_progress=progress)
+            except Exception as exc:  # reported by the session that follows the job
+                job.error = exc
+
+        job.thread = threading.Thread(target=run, name="index-build", daemon=True)
+        job.thread.start()
+        return job
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+
+@dataclass
 class Library:
     """The process-wide Assistant over one documents folder; ``lock`` serialises builds across sessions."""
 
@@ -50,6 +85,7 @@ class Library:
     lock: threading.Lock = field(default_factory=threading.Lock)
     ready: bool = False
     problems: tuple[Problem, ...] = ()  # files the last build could not read
+    job: BuildJob | None = None  # the latest build, which may outlive the session that started it
 
 
 @st.cache_resource(show_spinner=False)
@@ -57,11 +93,22 @@ def _library(docs_dir: str, index_dir: str, store: str) -> Library:
     return Library(Assistant(index_dir, store=store or None), Path(docs_dir))
 
 
+def _follow(job: BuildJob, bar, label: str) -> None:  # noqa: ANN001  (a Streamlit progress element)
+    """Show ``job``'s progress until it ends (if this session is stopped meanwhile, the job goes on)."""
+    while job.running:
+        if job.total:
+            bar.progress(job.done / job.total,
+                         text=f"{label}: {job.done:,} of {job.total:,} sentences and passages embedded")
+        job.thread.join(0.25)
+
+
 def update_index(library: Library, label: str, first_start: bool = False) -> BuildReport | None:
     """Incremental build with a visible progress bar; the caller holds ``library.lock``.
 
-    Only new or changed files are embedded, so after the first start this is a quick hash check. Returns None
-    (after saying why) when there is nothing to index or the build failed; the previous index stays in use.
+    Only new or changed files are embedded, so after the first start this is a quick hash check. A build that a
+    closed session left running is followed to its end first, then checked again by a build of this session's
+    own (quick, since that one indexed the files), so files added meanwhile are not missed. Returns None (after
+    saying why) when there is nothing to index or the build failed; the previous index stays in use.
     """
     if not discover(library.docs_dir):
         library.problems = ()
@@ -72,22 +119,21 @@ def update_index(library: Library, label: str, first_start: bool = False) -> Bui
                   "corpus on a laptop, after which the app starts at once and only new or changed files are "
                   "indexed.", icon=":material/hourglass_top:")
     bar = st.progress(0.0, text=f"{label}: reading documents…")
-
-    def progress(done: int, total: int) -> None:
-        bar.progress(done / max(total, 1), text=f"{label}: {done:,} of {total:,} sentences and passages embedded")
-
     try:
-        report = library.assistant.build(library.docs_dir, on_progress=progress)
-    except Exception as exc:  # a failed build must not take the page down; the previous index still answers
-        st.html(notice_html("error", f"Indexing failed: {exc}"))
-        return None
+        if library.job is not None:
+            _follow(library.job, bar, label)
+        job = library.job = BuildJob.start(library.assistant, library.docs_dir)
+        _follow(job, bar, label)
     finally:
         bar.empty()
         note.empty()
-    library.problems = report.problems
-    if report.n_documents:
+    if job.error is not None or job.report is None:  # a failed build must not take the page down
+        st.html(notice_html("error", f"Indexing failed: {job.error}"))
+        return None
+    library.problems = job.report.problems
+    if job.report.n_documents:
         library.assistant.warm_up()
-    return report
+    return job.report
 
 
 def current_store(library: Library) -> IndexStore | None:

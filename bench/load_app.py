@@ -64,9 +64,11 @@ def _fold(text: str) -> str:
     return " ".join(text.split())
 
 
-def start_server(index_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
+def start_server(index_dir: Path, log: Path, docs_dir: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` on a free localhost port over ``docs_dir`` (default: the bundled documents/)."""
     port = _free_port()
-    env = {**os.environ, "ASSISTANT_DOCS_DIR": str(ROOT / "documents"), "ASSISTANT_INDEX_DIR": str(index_dir)}
+    env = {**os.environ, "ASSISTANT_DOCS_DIR": str(docs_dir or ROOT / "documents"),
+           "ASSISTANT_INDEX_DIR": str(index_dir)}
     with log.open("wb") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),

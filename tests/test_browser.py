@@ -9,12 +9,14 @@ git-ignored; `make screenshots` writes the committed ones in docs/app-screenshot
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT
+from conftest import DOCUMENTS, REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "bench"))
 import load_app  # noqa: E402  (bench/load_app.py: the same server start as the load benchmark)
@@ -116,3 +118,37 @@ def test_ask_in_the_browser_shows_the_quote_and_its_source(browser, app_url: str
     finally:
         page.close()
     print(f"screenshots in {shots}")
+
+
+# Enough of the bundled reports that their first build outlasts the tab that starts it (about a minute here).
+SLOW_BUILD_FILES = ("ofsted-kirklees-25-november-2016.pdf", "ofsted-wakefield-20-september-2016.pdf",
+                    "ofsted-leeds-27-march-2015.pdf", "ofsted-calderdale-20-march-2015.pdf")
+
+
+def test_the_first_build_goes_on_when_the_tab_that_started_it_is_closed(browser, tmp_path: Path) -> None:  # noqa: ANN001
+    """Streamlit stops a session's script when its tab closes; the first build must not stop with it, or a user
+    who reloads while waiting starts the two minutes of indexing again. The build finishes with no tab open, and
+    the next tab opens on the finished index."""
+    docs = tmp_path / "docs" / "ofsted"
+    docs.mkdir(parents=True)
+    for name in SLOW_BUILD_FILES:
+        shutil.copy(DOCUMENTS / "ofsted" / name, docs / name)
+    index = tmp_path / "index"
+    server, url = load_app.start_server(index, tmp_path / "server.log", docs.parent)
+    try:
+        page = browser.new_page()
+        page.goto(url)
+        page.get_by_text("sentences and passages embedded").wait_for(timeout=ANSWER_TIMEOUT_MS)
+        assert not (index / "CURRENT").exists()
+        page.close()  # no session is left
+        deadline = time.monotonic() + 300
+        while not (index / "CURRENT").exists() and time.monotonic() < deadline:
+            time.sleep(1)
+        assert (index / "CURRENT").exists(), "the build stopped when its tab closed"
+        page = browser.new_page()
+        page.goto(url)
+        page.get_by_placeholder("Ask a question").wait_for(timeout=ANSWER_TIMEOUT_MS)
+        page.get_by_text("4 documents · index built").wait_for(timeout=ANSWER_TIMEOUT_MS)
+        page.close()
+    finally:
+        load_app.stop_server(server)
