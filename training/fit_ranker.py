@@ -166,6 +166,7 @@ def main() -> None:
             "training_rows": int(len(y)), "positives": int(y.sum()), "report_figures": figures,
             "seconds": round(time.perf_counter() - t0, 1), "tiny": args.tiny, "seed": args.seed,
             "fold_readers": [str(p) for p in args.fold_readers], "l2": args.l2,
+            "keyword_rate": args.keyword_rate, "topic_rate": args.topic_rate,
             "training_loss": round(float(model["loss"]), 4),
             "questions": {"train": len(train.asks), "report": len(report.asks)}}
     out = ranker_json(args, model, levels, shift, meta)
