@@ -150,7 +150,6 @@ def test_keyword_twins_add_to_the_training_asks_and_change_nothing_else() -> Non
     assert all("?" not in a.text and a.text == a.text.lower() for a in added)
 
 
-
 @pytest.mark.skipif(not (squad_data() / "squad" / "dev-v1.1.json").is_file(),
                     reason="SQuAD dev sets not found (../shared/bench or $ASSISTANT_BENCH_DATA)")
 def test_topic_twins_name_the_article_for_every_kind_and_change_nothing_else() -> None:

@@ -87,18 +87,19 @@ def rows_for(args: argparse.Namespace, index_dir: Path, data, questions, seed: i
              adversarial_rate: float, closed_rate: float) -> Rows:
     """The rows of ``questions`` (read from --rows-cache when it holds them; the cache is the caller's to clear
     when the product's stages change)."""
-    tag = "-crossfit" if name == "training" and args.fold_readers else ""
-    tag += f"-kw{args.keyword_rate}" if name == "training" and args.keyword_rate else ""
-    tag += f"-topic{args.topic_rate}" if name == "training" and args.topic_rate else ""
+    training = name == "training"  # the twins and the fold readers are the training rows' alone
+    keyword_rate, topic_rate = (args.keyword_rate, args.topic_rate) if training else (0.0, 0.0)
+    tag = "-crossfit" if training and args.fold_readers else ""
+    tag += f"-kw{keyword_rate}" if keyword_rate else ""
+    tag += f"-topic{topic_rate}" if topic_rate else ""
     cached = args.rows_cache / f"{name}-k{args.read_k}{tag}.npz" if args.rows_cache else None
     if cached is not None and cached.is_file():
         return Rows.load(cached)
-    asks = asks_for(data, questions, seed, adversarial_rate, closed_rate,
-                    args.keyword_rate if name == "training" else 0.0, args.topic_rate if name == "training" else 0.0)
+    asks = asks_for(data, questions, seed, adversarial_rate, closed_rate, keyword_rate, topic_rate)
     if args.max_questions:
         asks = asks[: args.max_questions]
     print(f"{name}: {len(asks)} questions to read", flush=True)
-    if name == "training" and args.fold_readers:
+    if training and args.fold_readers:
         rows = cross_fitted(args, index_dir, data, asks)
     else:
         rows = collect(index_dir, data, asks, args.read_k)
