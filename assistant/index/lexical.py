@@ -259,4 +259,8 @@ class Bm25Index:
         if (path / _EMPTY).is_file():
             return cls(None, int(json.loads((path / _EMPTY).read_text())["size"]))
         order = json.loads((path / _ORDER).read_text()) if (path / _ORDER).is_file() else {}
-        return cls(bm25s.BM25.load(str(path), mmap=True), ascending=order.get("ascending"))
+        retriever = bm25s.BM25.load(str(path), mmap=True)
+        # Plain ndarray views of the same mapped memory: slicing a np.memmap costs ~7x a plain slice (its
+        # __getitem__ and __array_finalize__ run in Python), and a question slices ~600 postings lists.
+        retriever.scores = {k: np.asarray(v) if isinstance(v, np.memmap) else v for k, v in retriever.scores.items()}
+        return cls(retriever, ascending=order.get("ascending"))

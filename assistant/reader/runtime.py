@@ -53,6 +53,7 @@ class ReaderInfo:
     no_answer_logit: float  # the learned "none of these answers" logit: a score above it means "answers"
     sha256: str
     token_scores: dict | None = None  # the graph's projection input, token-scores output, state width (highlights)
+    disabled_optimizers: tuple[str, ...] = ()  # ONNX Runtime fusions off, as in every measurement of this model
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,8 @@ def read_info(model_dir: Path) -> ReaderInfo:
     try:
         data = json.loads(meta.read_text(encoding="utf-8"))
         info = ReaderInfo(int(data["max_length"]), int(data["format_version"]), float(data["no_answer_logit"]),
-                          str(data["sha256"]), data.get("token_scores"))
+                          str(data["sha256"]), data.get("token_scores"),
+                        tuple(str(name) for name in data.get("disabled_optimizers", ())))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ReaderError(f"reader metadata {meta} is damaged ({type(exc).__name__}); {FIX}") from None
     if info.format_version not in SUPPORTED_FORMATS:
@@ -148,8 +150,8 @@ class Reader:
         self.info = read_info(self.model_dir)
         try:
             self.tokenizer: Tokenizer = load_tokenizer(str(self.model_dir / TOKENIZER_FILE))
-            self.session: onnxruntime.InferenceSession = cpu_session(self.model_dir / model_file,
-                                                                     threads or default_threads())
+            self.session: onnxruntime.InferenceSession = cpu_session(
+                self.model_dir / model_file, threads or default_threads(), self.info.disabled_optimizers)
         except Exception as exc:  # onnxruntime and tokenizers raise their own exception types
             raise ReaderError(f"reader model in {self.model_dir} cannot be loaded ({type(exc).__name__}); "
                               f"{FIX}") from None
