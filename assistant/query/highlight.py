@@ -160,17 +160,35 @@ def choose_span(tokens: SentenceTokens, sentence: str, typed: list[tuple[int, in
         if inside:
             choices.append((float(start[inside[0]] + end[inside[-1]]), a, b, inside[0], inside[-1]))
     if not choices:
-        for i in range(len(tokens.ids)):
-            j = i + int(np.argmax(end[i: i + max_tokens]))
-            i0, j0 = _word_bounds(tokens, i, j)
-            a, b = _trim(sentence, tokens.offsets[i0][0], _word_end(sentence, tokens.offsets[j0][1]))
-            if b > a and not is_paragraph_number(sentence, a, b) and not _only_question_words(tokens, i0, j0):
-                choices.append((float(start[i] + end[j]), a, b, i, j))
+        choices = _free_spans(tokens, sentence, start, end, max_tokens)
     if not choices:
         return None
     score, a, b, i, j = max(choices)
     probability = float(_softmax(start)[i] * _softmax(end)[j])
     return Highlight(a, b, score, bool(typed) and (a, b) in typed, probability) if b > a else None
+
+
+def _free_spans(tokens: SentenceTokens, sentence: str, start: np.ndarray, end: np.ndarray,
+                max_tokens: int) -> list[tuple[float, int, int, int, int]]:
+    """The best-scoring acceptable spans (each start token with its best end within ``max_tokens``), all of them
+    tied at the top score. Why not every span: checking one (whole words, paragraph number, question words) costs
+    far more than scoring it, so starts are checked from the best score down and the search stops below the
+    first acceptable score; ``max`` over the result is the same as over every acceptable span."""
+    n = len(tokens.ids)
+    windows = np.lib.stride_tricks.sliding_window_view(
+        np.concatenate([end[:n], np.full(max_tokens - 1, -np.inf, dtype=end.dtype)]), max_tokens)
+    ends = np.arange(n) + windows.argmax(axis=1)  # the first best end of each start, as np.argmax picks it
+    scores = [float(start[i] + end[j]) for i, j in enumerate(ends)]
+    found: list[tuple[float, int, int, int, int]] = []
+    for i in sorted(range(n), key=scores.__getitem__, reverse=True):
+        if found and scores[i] < found[0][0]:
+            break
+        j = int(ends[i])
+        i0, j0 = _word_bounds(tokens, i, j)
+        a, b = _trim(sentence, tokens.offsets[i0][0], _word_end(sentence, tokens.offsets[j0][1]))
+        if b > a and not is_paragraph_number(sentence, a, b) and not _only_question_words(tokens, i0, j0):
+            found.append((scores[i], a, b, i, j))
+    return found
 
 
 def _only_question_words(tokens: SentenceTokens, i: int, j: int) -> bool:

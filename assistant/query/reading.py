@@ -120,12 +120,25 @@ class ConstraintCheck:
             self._doc_cache[doc_id] = (held, self.figures[doc_id] if self.numbers else None)
         return self._doc_cache[doc_id]
 
-    def row(self, sid: int) -> list[float]:
+    def rows(self, sids: Sequence[int]) -> list[list[float]]:
+        """``row`` of each sentence; their contexts' postings are read in one pass (one binary search a token
+        for all of them, not one a sentence)."""
+        contexts = [context_ids(self.store, sid) for sid in sids]
+        if not self.tokens:
+            return [self.row(sid) for sid in sids]
+        held = self.store.sent_bm25.holds(self.tokens, np.array([j for c in contexts for j in c]))
+        bounds = np.cumsum([0] + [len(c) for c in contexts])
+        return [self.row(sid, held[a:b].any(0)) for sid, a, b in zip(sids, bounds[:-1], bounds[1:], strict=True)]
+
+    def row(self, sid: int, held_ctx: np.ndarray | None = None) -> list[float]:
+        """The constraint features of sentence ``sid``; ``held_ctx``: which question tokens its context holds, when
+        already read (``rows``)."""
         s = self.store
         doc_id = int(s.sent_doc[sid])
         held_doc, figures = self._doc(doc_id)
-        context = context_ids(s, sid)
-        held_ctx = s.sent_bm25.holds(self.tokens, np.array(context)).any(0) if self.tokens else held_doc
+        if held_ctx is None:
+            context = context_ids(s, sid)
+            held_ctx = s.sent_bm25.holds(self.tokens, np.array(context)).any(0) if self.tokens else held_doc
         miss_doc = ~held_doc
         ctx_text = context_text(s, sid)
         return [
@@ -151,12 +164,13 @@ def read_candidates(store: IndexBackend, query: Query, cands: Candidates, first:
     reader_rank = np.argsort(np.argsort(-logits, kind="stable"), kind="stable")
     out = np.zeros((len(rows), len(RANK_FEATURES)), dtype=np.float64)
     n_words = len(set(query.tokens))
+    constraints = check.rows(sids)
     for i, (r, sid) in enumerate(zip(rows, sids, strict=True)):
         neighbour = max((by_sid[j] for j in (sid - 1, sid + 1) if j in by_sid and _same_doc(store, sid, j)),
                         default=best_reader - 10.0) - best_reader
         out[i] = [*cands.features[r], first[r], first[r] - best_first, i / max(k - 1, 1),
                   logits[i], logits[i] - best_reader, reader_rank[i] / max(k - 1, 1), neighbour,
-                  *check.row(sid), cands.bm25_strength, min(n_words, 20) / 20, float(query.kind is not None)]
+                  *constraints[i], cands.bm25_strength, min(n_words, 20) / 20, float(query.kind is not None)]
     return ReadCandidates(rows, out, reading.sentences)
 
 
