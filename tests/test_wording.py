@@ -21,6 +21,8 @@ from assistant.query.wording import WORDING_FILE, in_documents_words
     ("who inspected calderdale in 2015", "who was the lead inspector who inspected calderdale in 2015"),
     ("skids and kids-club", "skids and kids-club"),  # whole words only
     ("how many children are in care", "how many children are in care"),  # nothing to change
+    ("children in care in leeds 2015", "children in care or looked after in leeds 2015"),  # the reports' count line
+    ("what is calderdale's Children in Care Council called", "what is calderdale's Children in Care Council called"),
 ])
 def test_everyday_words_become_the_documents_words(typed: str, searched: str) -> None:
     assert in_documents_words(typed) == searched

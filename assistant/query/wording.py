@@ -33,7 +33,9 @@ def words_pattern(words: list[str]) -> re.Pattern[str]:
 
 @lru_cache(maxsize=1)
 def _pattern() -> tuple[re.Pattern[str], dict[str, str]]:
-    words: dict[str, str] = json.loads(WORDING_FILE.read_text(encoding="utf-8"))["words"]
+    data = json.loads(WORDING_FILE.read_text(encoding="utf-8"))
+    kept = {p: p for p in data.get("kept_as_typed", {}).get("phrases", [])}  # a name: matched, left as typed
+    words: dict[str, str] = {**data["words"], **kept}
     return words_pattern(list(words)), {k.lower(): v for k, v in words.items()}
 
 
@@ -55,6 +57,8 @@ def in_documents_words(text: str, idf: Usage | None = None) -> str:
 
     def swap(m: re.Match[str]) -> str:
         said = words[" ".join(m.group().lower().split())]
+        if said.lower() == " ".join(m.group().lower().split()):
+            return m.group()
         return said if idf is None or _used_more(said, m.group(), idf) else m.group()
 
     return pattern.sub(swap, text)
