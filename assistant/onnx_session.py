@@ -7,8 +7,9 @@ stop when it ends (``force_spinning_stop``), so no CPU burns while the app waits
 
 Why ``disabled_optimizers``: ONNX Runtime's SkipLayerNormalization fusion made the kernel ~8x slower than the
 separate Add and LayerNormalization on an 8 x 64 x 384 reader input (~1 ms a call, 2 ms a read). The separate
-kernels round differently (logits move by up to ~0.004), so a model must be run with the fusions it was measured
-and calibrated with: the reader names them in its reader.json (training/publish.py), never this code.
+kernels round differently (the reader's logits move by up to ~0.0065), so a model must be run with the fusions
+it was measured and calibrated with: the reader names them in its reader.json (training/publish.py), never this
+code.
 """
 
 from __future__ import annotations

@@ -123,9 +123,9 @@ class ConstraintCheck:
     def rows(self, sids: Sequence[int]) -> list[list[float]]:
         """``row`` of each sentence; their contexts' postings are read in one pass (one binary search a token
         for all of them, not one a sentence)."""
-        contexts = [context_ids(self.store, sid) for sid in sids]
         if not self.tokens:
             return [self.row(sid) for sid in sids]
+        contexts = [context_ids(self.store, sid) for sid in sids]
         held = self.store.sent_bm25.holds(self.tokens, np.array([j for c in contexts for j in c]))
         bounds = np.cumsum([0] + [len(c) for c in contexts])
         return [self.row(sid, held[a:b].any(0)) for sid, a, b in zip(sids, bounds[:-1], bounds[1:], strict=True)]

@@ -111,7 +111,7 @@ def read_info(model_dir: Path) -> ReaderInfo:
         data = json.loads(meta.read_text(encoding="utf-8"))
         info = ReaderInfo(int(data["max_length"]), int(data["format_version"]), float(data["no_answer_logit"]),
                           str(data["sha256"]), data.get("token_scores"),
-                        tuple(str(name) for name in data.get("disabled_optimizers", ())))
+                          tuple(str(name) for name in data.get("disabled_optimizers", ())))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ReaderError(f"reader metadata {meta} is damaged ({type(exc).__name__}); {FIX}") from None
     if info.format_version not in SUPPORTED_FORMATS:
