@@ -124,21 +124,20 @@ class ConstraintCheck:
         """``row`` of each sentence; their contexts' postings are read in one pass (one binary search a token
         for all of them, not one a sentence)."""
         if not self.tokens:
-            return [self.row(sid) for sid in sids]
+            return [self._row(sid, None) for sid in sids]
         contexts = [context_ids(self.store, sid) for sid in sids]
         held = self.store.sent_bm25.holds(self.tokens, np.array([j for c in contexts for j in c]))
         bounds = np.cumsum([0] + [len(c) for c in contexts])
-        return [self.row(sid, held[a:b].any(0)) for sid, a, b in zip(sids, bounds[:-1], bounds[1:], strict=True)]
+        return [self._row(sid, held[a:b].any(0)) for sid, a, b in zip(sids, bounds[:-1], bounds[1:], strict=True)]
 
-    def row(self, sid: int, held_ctx: np.ndarray | None = None) -> list[float]:
-        """The constraint features of sentence ``sid``; ``held_ctx``: which question tokens its context holds, when
-        already read (``rows``)."""
+    def _row(self, sid: int, held_ctx: np.ndarray | None) -> list[float]:
+        """The constraint features of sentence ``sid``, given which question tokens its context holds (None: the
+        question has no tokens, so nothing is held anywhere)."""
         s = self.store
         doc_id = int(s.sent_doc[sid])
         held_doc, figures = self._doc(doc_id)
         if held_ctx is None:
-            context = context_ids(s, sid)
-            held_ctx = s.sent_bm25.holds(self.tokens, np.array(context)).any(0) if self.tokens else held_doc
+            held_ctx = held_doc
         miss_doc = ~held_doc
         ctx_text = context_text(s, sid)
         return [

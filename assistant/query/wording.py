@@ -56,8 +56,9 @@ def in_documents_words(text: str, idf: Usage | None = None) -> str:
     pattern, words = _pattern()
 
     def swap(m: re.Match[str]) -> str:
-        said = words[" ".join(m.group().lower().split())]
-        if said.lower() == " ".join(m.group().lower().split()):
+        typed = " ".join(m.group().lower().split())
+        said = words[typed]
+        if said.lower() == typed:  # a name kept as typed (wording.json "kept_as_typed")
             return m.group()
         return said if idf is None or _used_more(said, m.group(), idf) else m.group()
 
