@@ -179,6 +179,20 @@ def test_a_share_does_not_answer_how_many() -> None:
     assert [text[s:e] for s, e in answer_spans(text, NUMBER, share)] == ["128", "11%", "8%"]
 
 
+@pytest.mark.parametrize(("text", "counts"), [
+    ("In 2013–14 the number with three or more placements was 8%, with Leeds ranking 16th.", ["three"]),
+    ("At 20th January 2015, 1,294 children were being looked after (a rate of 82 per 10,000 children).",
+     ["1,294", "82", "10,000"]),
+    ("There were 45 adopters in 2014/15, against 38 in March 2013.", ["45", "38"]),
+    ("The number of looked after children rose in 2014 and again in 2015.", []),
+])
+def test_a_year_an_ordinal_or_a_date_does_not_count(text: str, counts: list[str]) -> None:
+    """"how many" wants a count: the "14" of "2013–14", "16th", the "20th" of a date and a bare year are not
+    counts, so a sentence holding only those does not hold the answer's kind."""
+    question = "Number of children in care in leeds 2015"
+    assert [text[s:e] for s, e in answer_spans(text, NUMBER, question)] == counts
+
+
 @pytest.mark.parametrize(("question", "kind"), [
     ("Number of children in care in leeds 2015", NUMBER),
     ("what share of calderdale care leavers go to university", NUMBER),
@@ -216,6 +230,7 @@ def test_how_users_ask_for_a_kind_of_answer(question: str, kind: str | None) -> 
     ("name of kirklees's director of children's services", True),
     ("what is the name of kirklees council's chief executive", True),
     ("which inspector led the visit", True),
+    ("which HMI led the 2021 wakefield inspection", True),  # His/Her Majesty's Inspector
     ("name of kirklees drop in for care leavers", False),  # a name, not a person's
     ("bradford improvement board chair", True),  # typed as keywords
     ("kirklees director name", True),

@@ -55,10 +55,11 @@ _NOT_NAME_WORDS = frozenset(
 _AUXILIARY = r"(?:did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)"  # "what did inspectors
 # say" asks what they found, not who they were
 _PERSON_Q = re.compile(rf"^\s*(?:who|whom|whose)\b|\b(?:which|what)(?: (?!{_AUXILIARY}\b)[\w’']+){{0,2}} "
-                       r"(?:person|inspector|commissioner|minister|director|councillor|leader|chief executive|official)"
+                       r"(?:person|inspector|hmi|commissioner|minister|director|councillor|leader|chief executive|"
+                       r"official)"
                        r"|\bname of\b|\bnamed?\b|\bcalled\s*\??\s*$", re.I)
-_ROLES = (r"(?:inspector|director|chief executive|leader|councillor|commissioner|minister|chair|chairman|chairwoman|"
-          r"head|officer|member|manager|mayor|secretary)")
+_ROLES = (r"(?:inspector|hmi|director|chief executive|leader|councillor|commissioner|minister|chair|chairman|"
+          r"chairwoman|head|officer|member|manager|mayor|secretary)")
 _ASKS_WHO_Q = re.compile(rf"^\s*(?:who|whom)\b|\bnamed?\b(?: [\w’']+){{0,4}} {_ROLES}s?\b|"
                          rf"\b(?:which|what) (?:person|{_ROLES})\b", re.I)
 _DATE_Q = re.compile(r"^\s*when\b|\b(?:what|which) (?:date|year|month|day)|\bwhat dates?\b|\bhow long ago\b", re.I)
@@ -175,6 +176,21 @@ def is_paragraph_number(text: str, start: int, end: int) -> bool:
     return (start == 0 or text[start - 1] == "\n") and text[end : end + 1] in (".", ")")
 
 
+_ORDINAL_OR_RANGE_TAIL = re.compile(r"(?:st|nd|rd|th)\b")
+_YEAR_RANGE_HEAD = re.compile(r"(?:19|20)\d\d\s*[-–/]\s*$")
+
+
+def _counts(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans that can count something: not a share ("8%"), not inside a date or a year ("20th January 2015",
+    "2013"), not an ordinal ("16th") and not a year range's tail (the "14" of "2013–14")."""
+    dates = [(m.start(), m.end()) for m in _DATE.finditer(text)]
+    return [(s, e) for s, e in spans
+            if not _SHARE.search(text[s:e])
+            and not any(ds <= s and e <= de for ds, de in dates)
+            and not _ORDINAL_OR_RANGE_TAIL.match(text, e)
+            and not _YEAR_RANGE_HEAD.search(text[max(0, s - 8) : s])]
+
+
 def answer_spans(text: str, kind: str | None, question: str = "") -> list[tuple[int, int]]:
     """Spans of ``text`` that are of the wanted kind, most likely answer first; words of the question excluded."""
     if kind is None:
@@ -191,9 +207,9 @@ def answer_spans(text: str, kind: str | None, question: str = "") -> list[tuple[
         ]
     if kind == GRADE and len(spans) > 1:
         spans = labelled_like_the_question(text, spans, question)
-    if kind == NUMBER:  # a bare year is rarely the answer to "how many", and a share never is
-        if _COUNT_Q.search(question) and figure_kind(question) != SHARE:
-            spans = [(s, e) for s, e in spans if not _SHARE.search(text[s:e])]
+    if kind == NUMBER:  # a count is never a share, a year, an ordinal or a day of a date; a bare year is rarely
+        if _COUNT_Q.search(question) and figure_kind(question) != SHARE:  # any figure's answer
+            spans = _counts(text, spans)
         spans.sort(key=lambda se: bool(re.fullmatch(r"(?:19|20)\d\d", text[se[0] : se[1]])))
     q = question.lower()
     fresh = [(s, e) for s, e in spans if text[s:e].strip().lower() not in q]
