@@ -176,19 +176,20 @@ def is_paragraph_number(text: str, start: int, end: int) -> bool:
     return (start == 0 or text[start - 1] == "\n") and text[end : end + 1] in (".", ")")
 
 
-_ORDINAL_OR_RANGE_TAIL = re.compile(r"(?:st|nd|rd|th)\b")
-_YEAR_RANGE_HEAD = re.compile(r"(?:19|20)\d\d\s*[-–/]\s*$")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_DAY_OR_ORDINAL_TAIL = re.compile(rf"(?:st|nd|rd|th)\b|\s+{_MONTHS}\b|/\d")  # "20th", "20 January", "20/1"
+_YEAR_RANGE_OR_DATE_HEAD = re.compile(r"(?:(?:19|20)\d\d\s*[-–/]\s*|\d/)$")  # the "14" of "2013–14", "1/20"
 
 
 def _counts(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The spans that can count something: not a share ("8%"), not inside a date or a year ("20th January 2015",
-    "2013"), not an ordinal ("16th") and not a year range's tail (the "14" of "2013–14")."""
-    dates = [(m.start(), m.end()) for m in _DATE.finditer(text)]
+    """The spans that can count something: not a share ("8%"), a year ("2013"), an ordinal or a day of a date
+    ("16th", "20 January") or a year range's tail (the "14" of "2013–14"). Checked around each span, not by a
+    scan for dates, since every candidate sentence of a count question is checked."""
     return [(s, e) for s, e in spans
             if not _SHARE.search(text[s:e])
-            and not any(ds <= s and e <= de for ds, de in dates)
-            and not _ORDINAL_OR_RANGE_TAIL.match(text, e)
-            and not _YEAR_RANGE_HEAD.search(text[max(0, s - 8) : s])]
+            and not _YEAR.fullmatch(text, s, e)
+            and not _DAY_OR_ORDINAL_TAIL.match(text, e)
+            and not _YEAR_RANGE_OR_DATE_HEAD.search(text[max(0, s - 8) : s])]
 
 
 def answer_spans(text: str, kind: str | None, question: str = "") -> list[tuple[int, int]]:
