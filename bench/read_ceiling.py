@@ -6,8 +6,9 @@ The reader reads only the first stage's best ``read_k`` candidates (the ranker's
 candidate stays below the read ones, so a gold question whose answer-bearing sentence is not among them is
 answered right only through a quote that spans it. For every answerable question of both gold sets' halves this
 runs the product's own stages (``Pipeline.prepare`` -> ``candidates`` -> ``first_stage``), finds the first-stage
-rank of the best sentence holding a gold answer from the gold document (``evaluation.quote_hits``), and reports the
-share within the first k, for k around ``read_k``. Nothing is tuned here; the test halves are measured, not fitted.
+rank of the highest-ranked sentence holding a gold answer from the gold document (``evaluation.quote_hits``), and
+reports the share within the first k, for k around ``read_k``. Nothing is tuned here; the test halves are
+measured, not fitted.
 """
 
 from __future__ import annotations

@@ -208,10 +208,10 @@ def answer_spans(text: str, kind: str | None, question: str = "") -> list[tuple[
         ]
     if kind == GRADE and len(spans) > 1:
         spans = labelled_like_the_question(text, spans, question)
-    if kind == NUMBER:  # a count is never a share, a year, an ordinal or a day of a date; a bare year is rarely
-        if _COUNT_Q.search(question) and figure_kind(question) != SHARE:  # any figure's answer
+    if kind == NUMBER:  # a count is never a share, a year or a date's day; for any other figure a year comes last
+        if _COUNT_Q.search(question) and figure_kind(question) != SHARE:
             spans = _counts(text, spans)
-        spans.sort(key=lambda se: bool(re.fullmatch(r"(?:19|20)\d\d", text[se[0] : se[1]])))
+        spans.sort(key=lambda se: bool(_YEAR.fullmatch(text, se[0], se[1])))
     q = question.lower()
     fresh = [(s, e) for s, e in spans if text[s:e].strip().lower() not in q]
     return fresh or ([] if kind == PERSON else spans)
