@@ -193,6 +193,20 @@ def test_a_year_an_ordinal_or_a_date_does_not_count(text: str, counts: list[str]
     assert [text[s:e] for s, e in answer_spans(text, NUMBER, question)] == counts
 
 
+@pytest.mark.parametrize(("text", "durations"), [
+    ("Children waited on average 742 days from coming into care, and 45 adopters were approved.", ["742 days"]),
+    ("Walker said setting up a trust would take one to two years.", ["one to two years"]),
+    ("Care leavers can join a 12-week independence skills course run by 3 staff.", ["12-week"]),
+    ("The director has been in post since April 2007; 3 managers left in 2013.", ["since April 2007"]),
+    ("There were 45 adopters in 2014.", []),
+])
+def test_how_long_wants_a_duration(text: str, durations: list[str]) -> None:
+    """"how long" is answered by a time ("742 days", "12-week", "since April 2007"), not by any number."""
+    question = "how long do children wait for adoption"
+    assert question_type(question) == NUMBER
+    assert [text[s:e] for s, e in answer_spans(text, NUMBER, question)] == durations
+
+
 @pytest.mark.parametrize(("question", "kind"), [
     ("Number of children in care in leeds 2015", NUMBER),
     ("what share of calderdale care leavers go to university", NUMBER),

@@ -23,14 +23,23 @@ _DATE = re.compile(
     rf"(?:\s*(?:to|-|–|and)\s*\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS}\s+(?:19|20)\d\d)?"
     rf"|{_MONTHS}\s+(?:19|20)\d\d|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|(?:19|20)\d\d(?:-\d\d)?)\b"
 )
+_NUMBER_WORD = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+                r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
+                r"dozen)(?:[- ](?:one|two|three|four|five|six|seven|eight|nine|hundred))?")
 _NUMBER = re.compile(
     r"(?:£\s?\d(?:[\d,.]*\d)?(?:\s*(?:million|bn|billion)|m|k)?"
     r"|\b\d(?:[\d,]*\d)?(?:\.\d+)?(?:\s*(?:%|per cent|percent))?"
-    r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
-    r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen)"
-    r"(?:[- ](?:one|two|three|four|five|six|seven|eight|nine|hundred))?\b)",
+    rf"|\b{_NUMBER_WORD}\b)",
     re.IGNORECASE,
 )
+# "how long" wants a duration: "742 days", "one to two years", "a 12-week course", "since April 2007"
+_AMOUNT = rf"(?:\d[\d,.]*|{_NUMBER_WORD}|a few|several|an?)"
+_DURATION = re.compile(
+    rf"\b{_AMOUNT}(?:\s*(?:to|or|-|–)\s*{_AMOUNT})?[\s-]+(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|"
+    rf"decades?|centur(?:y|ies))\b|\b(?:since|until)\s+(?:(?:\d{{1,2}}\s+)?{_MONTHS}\s+)?(?:19|20)\d\d\b",
+    re.IGNORECASE,
+)
+_HOW_LONG_Q = re.compile(r"\bhow long\b(?! ago\b)", re.I)
 _GRADE = re.compile(r"\b(?:outstanding|good|requires?\s+improvement(?:\s+to\s+be\s+good)?|inadequate)\b",
                     re.IGNORECASE)  # \s: a PDF line may wrap inside the grade ("Requires improvement\nto be good")
 # A grade word is a judgement when it ends a line (a table row: "Adoption performance Good") or is predicated
@@ -199,7 +208,7 @@ def answer_spans(text: str, kind: str | None, question: str = "") -> list[tuple[
     if kind == PERSON:
         spans = _names(text)
     else:
-        pattern = {DATE: _DATE, NUMBER: _NUMBER, GRADE: _GRADE}[kind]
+        pattern = {DATE: _DATE, NUMBER: _DURATION if _HOW_LONG_Q.search(question) else _NUMBER, GRADE: _GRADE}[kind]
         spans = [
             (m.start(), m.end())
             for m in pattern.finditer(text)
