@@ -6,7 +6,7 @@ The reader reads only the first stage's best ``read_k`` candidates (the ranker's
 candidate stays below the read ones, so a gold question whose answer-bearing sentence is not among them is
 answered right only through a quote that spans it. For every answerable question of both gold sets' halves this
 runs the product's own stages (``Pipeline.prepare`` -> ``candidates`` -> ``first_stage``), finds the first-stage
-rank of the highest-ranked sentence holding a gold answer from the gold document (``evaluation.quote_hits``), and
+rank of the highest-ranked sentence holding a gold answer from the gold document (``evaluation.first_hit_rank``), and
 reports the share within the first k, for k around ``read_k``. Nothing is tuned here; the test halves are
 measured, not fitted.
 """
@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from public_data import existing_index  # noqa: E402
 
 from assistant.api import Assistant  # noqa: E402
-from assistant.evaluation import GoldItem, load_gold, quote_hits  # noqa: E402
+from assistant.evaluation import GoldItem, first_hit_rank, load_gold  # noqa: E402
 
 DEPTHS = (1, 3, 8, 12, 16, 20, 30, 50)
 SETS = ("bundled_gold", "natural_gold")
@@ -40,11 +40,8 @@ def answer_rank(assistant: Assistant, item: GoldItem) -> int | None:
     query = pipe.prepare(item.question)
     cands = pipe.candidates(query, assistant.settings)
     first = pipe.first_stage(cands, assistant.settings)
-    for rank, row in enumerate(np.argsort(-first, kind="stable"), start=1):
-        sid = int(cands.ids[row])
-        if quote_hits(store.sentence_text(sid), store.docs[int(store.sent_doc[sid])].doc, item):
-            return rank
-    return None
+    sids = [int(cands.ids[row]) for row in np.argsort(-first, kind="stable")]
+    return first_hit_rank([(store.sentence_text(sid), store.docs[int(store.sent_doc[sid])].doc) for sid in sids], item)
 
 
 def ceiling(ranks: list[int | None]) -> dict[str, float]:
